@@ -1,0 +1,34 @@
+# Two commands do everything on a fresh machine (see README):
+#   make run    set up .venv, install, start Posture Monitor (sample clip when there is no camera)
+#   make test   set up .venv with the dev extras, fetch the test videos, run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: run test bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/posture-monitor
+
+test: $(STAMP)
+	$(PY) tools/fetch_test_media.py
+	$(PY) -m ruff check posture_monitor tests bench tools app
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) tools/fetch_test_media.py
+	$(PY) bench/bench_pipeline.py tests/.media/sports2d_demo.mp4 --model full
+
+lint: $(STAMP)
+	$(PY) -m ruff check posture_monitor tests bench tools app
+	$(PY) -m ruff format --check posture_monitor tests bench tools app
+
+clean:
+	rm -rf $(VENV) build dist tests/.media out

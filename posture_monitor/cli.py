@@ -1,0 +1,178 @@
+"""Command line: `posture-monitor [start|analyze|...]`. Headless; the same pipeline as the app."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from posture_monitor import __version__
+from posture_monitor.core.errors import EXIT_USAGE, SourceError, UserError
+
+EXIT_INTERRUPTED = 130  # shell convention for Ctrl+C
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 (argparse's own code)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="full", metavar="lite|full|PATH",
+                   help="pose model: lite (faster), full (default, steadier) or a .task file")
+    p.add_argument("--no-smooth", action="store_true",
+                   help="turn off One Euro smoothing of the landmarks (to compare)")
+    p.add_argument("--landmarks", action="store_true",
+                   help="also write the raw landmark columns (33 points x 8 values)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="posture-monitor",
+                     description="Measure posture from a webcam, video or photos, offline.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    start = sub.add_parser("start", help="the main job (default): camera 0, else the "
+                           "bundled sample; analysed headless when there is no display")
+    start.add_argument("--source", default="0", help="camera index or video file (default 0)")
+    start.add_argument("--out", type=Path, default=None,
+                       help="folder for the CSV (default: your user data folder)")
+    _add_pipeline_options(start)
+
+    analyze = sub.add_parser("analyze", help="analyse videos, images, folders or a camera "
+                             "into per-frame CSV + JSON sidecar")
+    analyze.add_argument("inputs", nargs="+", metavar="INPUT",
+                         help="video file, image, folder of images, or camera index")
+    analyze.add_argument("--out", type=Path, required=True, metavar="DIR",
+                         help="folder for <input-stem>.csv and <input-stem>.json")
+    analyze.add_argument("--max-frames", type=int, default=None, metavar="N",
+                         help="stop after N frames per input (useful with a camera)")
+    analyze.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _add_pipeline_options(analyze)
+    return parser
+
+
+def _settings(args: argparse.Namespace):
+    from posture_monitor.core.settings import AnalysisSettings, SmoothingSettings
+
+    base = AnalysisSettings(model=args.model, landmarks=args.landmarks)
+    return replace(base, smoothing=SmoothingSettings(enabled=not args.no_smooth))
+
+
+def _unique_stem(spec: str, used: set[str]) -> str:
+    stem = f"camera{spec}" if spec.isdigit() else Path(spec).stem or "input"
+    candidate, n = stem, 2
+    while candidate in used:
+        candidate, n = f"{stem}-{n}", n + 1
+    used.add(candidate)
+    return candidate
+
+
+def _summary_line(name: str, report) -> str:
+    views = ", ".join(f"{v} {c}" for v, c in report.views.most_common())
+    medians = ", ".join(f"{k}={v:.1f}" for k, v in report.medians.items() if v is not None)
+    return (f"{name}: {report.frames} frames, person in {report.with_pose} ({views})"
+            f"{'; medians ' + medians if medians else ''} -> {report.csv_path}")
+
+
+def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False,
+                 max_frames: int | None = None) -> int:
+    """Analyse each input in turn; a bad input is reported and the others still run."""
+    from posture_monitor.core.analysis import analyze_source
+    from posture_monitor.core.model_files import resolve_pose_model
+    from posture_monitor.core.sources import open_source
+    from posture_monitor.progress import ProgressBar
+
+    model = resolve_pose_model(settings.model)  # fail once, before any input
+    failures = 0
+    used: set[str] = set()
+    stop = threading.Event()
+    for spec in inputs:
+        stem = _unique_stem(spec, used)
+        bar = None
+        try:
+            with open_source(spec) as source:
+                bar = ProgressBar(stem, enabled=None if not quiet else False)
+                report = analyze_source(source, out_dir, stem, settings, model, bar, stop,
+                                        max_frames)
+            bar.close()
+            if not quiet:
+                print(_summary_line(spec, report))
+        except SourceError as exc:
+            if bar:
+                bar.close()
+            failures += 1
+            print(f"posture-monitor: error: {exc}", file=sys.stderr)
+        except KeyboardInterrupt:
+            if bar:
+                bar.close()
+            print(f"posture-monitor: interrupted; rows so far kept in "
+                  f"{out_dir / (stem + '.csv')}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+    return EXIT_USAGE if failures else 0
+
+
+def _has_display() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True  # Windows and macOS desktops always have one
+
+
+def _gui_available() -> bool:
+    try:
+        import posture_monitor.gui  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    """The main job: camera, else the bundled sample; a window, else headless CSV."""
+    from posture_monitor.core.resources import sample_video
+    from posture_monitor.core.sources import CameraSource
+
+    source = args.source
+    if source.isdigit():
+        try:
+            CameraSource(int(source)).close()
+        except SourceError:
+            source = str(sample_video())
+            print(f"No camera found at index {args.source}: playing the bundled sample clip "
+                  f"instead ({source}).")
+    if _has_display() and _gui_available():
+        from posture_monitor.gui.main import run_gui
+
+        return run_gui(source, _settings(args))
+    reason = "No display found" if not _has_display() else "The desktop window is not in " \
+        "this version yet"
+    out_dir = args.out or _default_sessions_dir()
+    print(f"{reason}: analysing headless into CSV in {out_dir}.")
+    return run_analysis([source], out_dir, _settings(args))
+
+
+def _default_sessions_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("posture-monitor", appauthor=False)) / "sessions"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["start", *(argv or [])])
+    try:
+        if args.command == "analyze":
+            return run_analysis(args.inputs, args.out, _settings(args), args.quiet,
+                                args.max_frames)
+        return cmd_start(args)
+    except UserError as exc:
+        print(f"posture-monitor: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED

@@ -1,0 +1,108 @@
+"""The one table of posture metrics: which points, which reference, which sign.
+
+Live code (the app), batch code (`analyze`) and later the classifier's features all
+compute metrics through `posture_monitor.core.metrics.measure`, which reads this table,
+so a definition changes in exactly one place. Definitions follow METRICS.md (kept in
+docs/METRICS.md of this repository):
+
+* Angles are measured in the image plane, in pixels (so the frame's aspect ratio is
+  respected), y pointing up.
+* "along" is the horizontal direction a sign refers to: for side-view metrics it is the
+  direction the person faces; for front-view metrics it is towards the subject's own left.
+* kind "from_horizontal": atan2(up, along) of the segment start->end (90 = vertical).
+  kind "from_vertical":   atan2(along, up) of the segment start->end (0 = vertical).
+  kind "ratio":           height of `end` above `start` divided by the shoulder width.
+* Roles without a side ("ear", "shoulder", "hip", "eye") mean the side that faces the
+  camera in a side view; "mid_*" is the midpoint of the left and right landmarks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SIDE_VIEWS = frozenset({"left", "right"})
+FRONTAL_VIEWS = frozenset({"front", "back"})
+VIEWS = ("front", "back", "left", "right", "oblique", "unknown")
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    column: str  # CSV column and key everywhere
+    title: str
+    unit: str  # "deg" or "ratio"
+    views: frozenset[str]  # views in which the metric can be measured honestly
+    kind: str  # "from_horizontal" | "from_vertical" | "ratio"
+    segments: tuple[tuple[str, str], ...]  # (start, end) roles; later ones are fallbacks
+    sign: int  # +1 or -1, applied last
+    convention: str
+    needs_hips: bool = False  # hips must pass the plausibility check (not guessed under a desk)
+
+
+METRICS: tuple[MetricDef, ...] = (
+    MetricDef(
+        "cva_deg", "Cranio-vertebral angle (proxy: shoulder-ear line vs horizontal)", "deg",
+        SIDE_VIEWS, "from_horizontal", (("shoulder", "ear"),), +1,
+        "90 = ear straight above the shoulder; smaller = head further forward. Proxy: "
+        "MediaPipe has no tragus or C7, so the ear stands in for the tragus and the "
+        "shoulder for C7; values run lower than radiographic CVA.",
+    ),
+    MetricDef(
+        "neck_incl_deg", "Neck inclination (shoulder-ear line vs vertical)", "deg",
+        SIDE_VIEWS, "from_vertical", (("shoulder", "ear"),), +1,
+        "0 = ear above shoulder; positive = head forward",
+    ),
+    MetricDef(
+        "torso_incl_deg", "Torso inclination (hip-shoulder line vs vertical)", "deg",
+        SIDE_VIEWS, "from_vertical", (("hip", "shoulder"),), +1,
+        "positive = leaning forward (flexion), negative = reclined (extension)",
+        needs_hips=True,
+    ),
+    MetricDef(
+        "head_flex_deg", "Head flexion (ear-eye line vs horizontal)", "deg",
+        SIDE_VIEWS, "from_horizontal", (("ear", "eye"),), -1,
+        "positive = chin down, negative = chin up",
+    ),
+    MetricDef(
+        "shoulder_tilt_deg", "Shoulder tilt (line through both shoulders vs horizontal)", "deg",
+        FRONTAL_VIEWS, "from_horizontal", (("right_shoulder", "left_shoulder"),), +1,
+        "positive = subject's left shoulder higher",
+    ),
+    MetricDef(
+        "head_tilt_deg", "Head tilt (line through both ears, else eyes, vs horizontal)", "deg",
+        FRONTAL_VIEWS, "from_horizontal",
+        (("right_ear", "left_ear"), ("right_eye", "left_eye")), +1,
+        "positive = subject's left side of the head higher",
+    ),
+    MetricDef(
+        "lateral_lean_deg", "Lateral trunk lean (mid-hip to mid-shoulder line vs vertical)",
+        "deg", FRONTAL_VIEWS, "from_vertical", (("mid_hip", "mid_shoulder"),), +1,
+        "positive = trunk leaning towards the subject's left",
+        needs_hips=True,
+    ),
+    MetricDef(
+        "fwd_head_ratio", "Forward head, frontal proxy (nose height above shoulder midline "
+        "/ shoulder width)", "ratio", frozenset({"front"}), "ratio",
+        (("mid_shoulder", "nose"),), +1,
+        "smaller = head lower or further forward; compare within a person and camera set-up",
+    ),
+)
+
+METRIC_BY_COLUMN: dict[str, MetricDef] = {m.column: m for m in METRICS}
+METRIC_COLUMNS: tuple[str, ...] = tuple(m.column for m in METRICS)
+
+
+def metric_table() -> list[dict]:
+    """The table as plain data, written into every sidecar JSON."""
+    return [
+        {
+            "column": m.column,
+            "title": m.title,
+            "unit": m.unit,
+            "views": sorted(m.views),
+            "kind": m.kind,
+            "segments": [list(s) for s in m.segments],
+            "sign": m.sign,
+            "convention": m.convention,
+        }
+        for m in METRICS
+    ]

@@ -1,0 +1,18 @@
+"""Errors a user can fix. They carry a one-line message that names the fix.
+
+The CLI prints them without a traceback and exits with EXIT_USAGE (2).
+"""
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """Bad input or setup the user can correct; message is shown as is."""
+
+
+class SourceError(UserError):
+    """A camera, video, image or folder that cannot be read."""
+
+
+class ModelError(UserError):
+    """A pose or classifier model file that is missing or unusable."""

@@ -1,0 +1,50 @@
+"""Keep MediaPipe's native log chatter off the user's terminal.
+
+MediaPipe's C++ side logs through absl straight to file descriptor 2 ("W0000 ...
+inference_feedback_manager.cc ... Disabling support for feedback tensors", "INFO:
+Created TensorFlow Lite XNNPACK delegate"). absl reads no environment variable for its
+level, so while a landmarker is created and runs its first frame we point fd 2 at a
+temporary file and afterwards pass on every line that is not one of those known,
+harmless notices. Real errors still surface: as Python exceptions, and as lines kept here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+
+_NOISE = re.compile(
+    r"^(?:[IW]\d{4} .*|INFO: Created TensorFlow Lite .*|"
+    r"WARNING: Logging before InitGoogle\(\) is written to STDERR|"
+    r"WARNING: All log messages before absl::InitializeLog\(\) .*)$"
+)
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    if os.environ.get("POSTURE_MONITOR_NATIVE_LOG"):  # opt out for debugging
+        yield
+        return
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stderr (frozen GUI, pytest capture)
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        os.dup2(tmp.fileno(), fd)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, fd)
+            os.close(saved)
+            tmp.seek(0)
+            for line in tmp.read().decode("utf-8", "replace").splitlines():
+                if line.strip() and not _NOISE.match(line):
+                    print(line, file=sys.stderr)

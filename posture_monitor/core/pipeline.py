@@ -1,0 +1,72 @@
+"""Frame -> pose -> smoothing -> metrics: the one pipeline the CLI and the app both run."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from posture_monitor.core.metrics import Measurement, measure
+from posture_monitor.core.model_files import ModelFile, resolve_pose_model
+from posture_monitor.core.pose import Pose, PoseEstimator
+from posture_monitor.core.settings import AnalysisSettings
+from posture_monitor.core.smoothing import OneEuroFilter
+from posture_monitor.core.sources import Frame
+
+
+@dataclass
+class FrameResult:
+    frame: Frame  # the frame the landmarks were computed on (the app draws on this one)
+    pose: Pose | None  # smoothed when smoothing is on
+    measurement: Measurement
+    pose_ms: float
+    metrics_ms: float
+
+
+class PosePipeline:
+    """Stateful per stream (tracking and smoothing): one instance per source and thread."""
+
+    def __init__(self, settings: AnalysisSettings | None = None, sequence: bool = True,
+                 model: ModelFile | None = None) -> None:
+        self.settings = settings or AnalysisSettings()
+        self.model = model or resolve_pose_model(self.settings.model)
+        self.sequence = sequence
+        self._estimator = PoseEstimator(self.model, video_mode=sequence)
+        s = self.settings.smoothing
+        # Smoothing only makes sense between consecutive moments of one scene.
+        self._smooth = s.enabled and sequence
+        self._image_filter = OneEuroFilter(s.min_cutoff_hz, s.beta, s.d_cutoff_hz)
+        self._world_filter = OneEuroFilter(s.min_cutoff_hz, s.beta, s.d_cutoff_hz)
+        self._last_pose_t: float | None = None
+
+    def process(self, frame: Frame) -> FrameResult:
+        t0 = time.perf_counter()
+        pose = None
+        if frame.image is not None:
+            pose = self._estimator.estimate(frame.image, frame.time_s)
+        t1 = time.perf_counter()
+        if pose is not None and self._smooth:
+            pose = self._smoothed(pose, frame.time_s)
+        height, width = frame.image.shape[:2] if frame.image is not None else (1, 1)
+        measurement = measure(pose, width, height, self.settings.quality)
+        if frame.image is None:
+            measurement.flags = ["unreadable_image"]
+        t2 = time.perf_counter()
+        return FrameResult(frame, pose, measurement, (t1 - t0) * 1e3, (t2 - t1) * 1e3)
+
+    def _smoothed(self, pose: Pose, t: float) -> Pose:
+        gap = self.settings.smoothing.reset_after_gap_s
+        if self._last_pose_t is None or t - self._last_pose_t > gap:
+            self._image_filter.reset()
+            self._world_filter.reset()
+        self._last_pose_t = t
+        return Pose(self._image_filter(pose.image, t), self._world_filter(pose.world, t),
+                    pose.visibility, pose.presence)
+
+    def close(self) -> None:
+        self._estimator.close()
+
+    def __enter__(self) -> PosePipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

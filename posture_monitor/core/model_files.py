@@ -57,7 +57,8 @@ def resolve_pose_model(spec: str | Path = DEFAULT_POSE_MODEL) -> ModelFile:
     else:
         path = Path(spec_str).expanduser()
         name = path.name
-        fix = "pass --model lite, --model full or the path of a MediaPipe pose_landmarker .task file"
+        fix = ("pass --model lite, --model full or the path of a MediaPipe pose_landmarker "
+               ".task file")
     if not path.is_file():
         raise ModelError(f"pose model not found: {path} ({fix})")
     try:

@@ -5,7 +5,9 @@ inference_feedback_manager.cc ... Disabling support for feedback tensors", "INFO
 Created TensorFlow Lite XNNPACK delegate"). absl reads no environment variable for its
 level, so while a landmarker is created and runs its first frame we point fd 2 at a
 temporary file and afterwards pass on every line that is not one of those known,
-harmless notices. Real errors still surface: as Python exceptions, and as lines kept here.
+harmless notices. Real errors still surface: as lines kept here, or, when the block
+raises, as that exception (MediaPipe's exceptions repeat the text it logged, and the
+CLI turns them into one line).
 """
 
 from __future__ import annotations
@@ -38,13 +40,18 @@ def quiet_native_stderr() -> Iterator[None]:
     saved = os.dup(fd)
     with tempfile.TemporaryFile(mode="w+b") as tmp:
         os.dup2(tmp.fileno(), fd)
+        raised = False
         try:
             yield
+        except BaseException:
+            raised = True
+            raise
         finally:
             sys.stderr.flush()
             os.dup2(saved, fd)
             os.close(saved)
             tmp.seek(0)
-            for line in tmp.read().decode("utf-8", "replace").splitlines():
+            lines = tmp.read().decode("utf-8", "replace").splitlines()
+            for line in [] if raised else lines:
                 if line.strip() and not _NOISE.match(line):
                     print(line, file=sys.stderr)

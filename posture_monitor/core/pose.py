@@ -68,7 +68,8 @@ class PoseEstimator:
             with quiet_native_stderr():
                 self._landmarker = vision.PoseLandmarker.create_from_options(options)
         except Exception as exc:  # MediaPipe raises RuntimeError/ValueError with C++ text
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            text = str(exc).strip()
+            first_line = text.splitlines()[0] if text else type(exc).__name__
             raise ModelError(
                 f"MediaPipe cannot load pose model {model.path} ({first_line[:160]}); "
                 "pass --model lite or --model full, or a valid pose_landmarker .task file"

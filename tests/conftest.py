@@ -1,0 +1,40 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+# Qt tests run without a display; must be set before any Qt import.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEATED = FIXTURES / "seated_side_mit"
+sys.path.insert(0, str(ROOT / "tools"))
+
+
+def read_rows(path: Path) -> list[dict]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="session")
+def media_dir() -> Path:
+    """Real test videos, fetched from pinned PyPI wheels and checked by sha256."""
+    from fetch_test_media import fetch
+
+    return fetch()
+
+
+@pytest.fixture(scope="session")
+def sports2d_video(media_dir) -> Path:
+    return media_dir / "sports2d_demo.mp4"
+
+
+@pytest.fixture(scope="session")
+def full_model():
+    from posture_monitor.core.model_files import resolve_pose_model
+
+    return resolve_pose_model("full")

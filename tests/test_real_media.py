@@ -1,0 +1,113 @@
+"""The real pipeline (MediaPipe full model) on real photos and videos of people."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from posture_monitor.core.analysis import analyze_source
+from posture_monitor.core.frames import iter_frames
+from posture_monitor.core.landmarks import INDEX
+from posture_monitor.core.pipeline import PosePipeline
+from posture_monitor.core.settings import AnalysisSettings, SmoothingSettings
+from posture_monitor.core.sources import open_source
+from tests.conftest import FIXTURES, SEATED, read_rows
+
+
+@pytest.fixture(scope="module")
+def seated(full_model):
+    labels = {r["file"]: r["posture"] for r in read_rows(SEATED / "labels.csv")}
+    out = {}
+    with PosePipeline(sequence=False, model=full_model) as pipe, open_source(SEATED) as src:
+        for frame in src:
+            out[frame.name] = (labels[frame.name], pipe.process(frame).measurement)
+    return out
+
+
+def _by_class(seated, column):
+    values = {}
+    for label, m in seated.values():
+        values.setdefault(label, []).append(m.values[column])
+    return values
+
+
+def test_seated_torso_orders_recline_straight_hunchback(seated):
+    torso = _by_class(seated, "torso_incl_deg")
+    assert all(v is not None for vs in torso.values() for v in vs)
+    # Clear gaps between classes, not just an ordering of means.
+    assert max(torso["recline"]) + 10 < min(torso["straight"])
+    assert max(torso["straight"]) + 15 < min(torso["hunchback"])
+    assert max(torso["recline"]) < -20 and min(torso["hunchback"]) > 20
+
+
+def test_seated_cva_lower_when_hunched(seated):
+    cva = _by_class(seated, "cva_deg")
+    assert max(cva["hunchback"]) < min(cva["straight"])
+    assert np.median(cva["straight"]) - np.median(cva["hunchback"]) > 10
+
+
+def test_seated_views_are_sides_and_flip_with_the_image(seated):
+    for name, (_, m) in seated.items():
+        assert m.view in ("left", "right"), name
+        flipped = name.replace(".jpg", "_flip.jpg")
+        if flipped in seated:
+            assert seated[flipped][1].view != m.view
+
+
+def test_front_photo(full_model):
+    with PosePipeline(sequence=False, model=full_model) as pipe:
+        with open_source(FIXTURES / "skimage" / "astronaut.png") as src:
+            m = pipe.process(next(iter(src))).measurement
+        with open_source(FIXTURES / "skimage" / "camera.png") as src:
+            oblique = pipe.process(next(iter(src))).measurement
+    assert m.view == "front"
+    assert abs(m.values["shoulder_tilt_deg"]) < 10
+    assert m.values["fwd_head_ratio"] > 0.3
+    # Head-and-shoulders photo: the hips are below the frame, so no trunk reading.
+    assert m.values["lateral_lean_deg"] is None
+    assert any(f.startswith("lateral_lean_deg:") for f in m.flags)
+    assert oblique.view == "oblique" and all(v is None for v in oblique.values.values())
+
+
+def test_back_view_video_is_never_called_front_or_side(media_dir, full_model):
+    video = media_dir / "pose2sim_cam03.mp4"
+    with PosePipeline(model=full_model) as pipe, open_source(video) as src:
+        views = [pipe.process(f).measurement.view for f in iter_frames(src)]
+    assert len(views) == 100
+    assert views.count("back") > 20
+    assert not {"front", "left", "right"} & set(views)
+
+
+def _nose_track(video: Path, model, smooth: bool) -> np.ndarray:
+    settings = AnalysisSettings(smoothing=SmoothingSettings(enabled=smooth))
+    track = []
+    with PosePipeline(settings, model=model) as pipe, open_source(video) as src:
+        for frame in iter_frames(src):
+            r = pipe.process(frame)
+            if r.pose is not None:
+                track.append(r.pose.image[INDEX["nose"], :2])
+    return np.array(track)
+
+
+def test_smoothing_reduces_landmark_jitter_on_real_video(media_dir, full_model):
+    video = media_dir / "pose2sim_cam02.mp4"
+    raw = _nose_track(video, full_model, smooth=False)
+    smooth = _nose_track(video, full_model, smooth=True)
+    assert raw.shape == smooth.shape and len(raw) > 90
+    jitter = lambda t: np.median(np.abs(np.diff(t, n=2, axis=0)))  # noqa: E731
+    assert jitter(smooth) < 0.8 * jitter(raw)
+    # ...while following the movement: the tracks stay close.
+    assert np.median(np.abs(smooth - raw)) < 0.01
+
+
+def test_analyze_source_writes_every_frame(tmp_path, sports2d_video, full_model):
+    with open_source(sports2d_video) as src:
+        report = analyze_source(src, tmp_path, "demo", AnalysisSettings(), full_model)
+    rows = read_rows(report.csv_path)
+    assert len(rows) == report.frames == 230
+    assert report.with_pose >= 200
+    assert sum(r["pose_detected"] == "1" for r in rows) == report.with_pose
+    side = [r for r in rows if r["view"] in ("left", "right")]
+    assert len(side) > 50 and all(r["cva_deg"] for r in side if not r["flags"])
+    assert all(r["cva_deg"] == "" for r in rows if r["view"] not in ("left", "right"))
+    assert set(report.stage_ms) >= {"decode", "pose", "metrics", "write"}

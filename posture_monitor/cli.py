@@ -75,7 +75,8 @@ def _unique_stem(spec: str, used: set[str]) -> str:
 
 def _summary_line(name: str, report) -> str:
     views = ", ".join(f"{v} {c}" for v, c in report.views.most_common())
-    medians = ", ".join(f"{k}={v:.1f}" for k, v in report.medians.items() if v is not None)
+    medians = ", ".join(f"{k} {v:.1f} (n={report.measured[k]})"
+                        for k, v in report.medians.items() if v is not None)
     return (f"{name}: {report.frames} frames, person in {report.with_pose} ({views})"
             f"{'; medians ' + medians if medians else ''} -> {report.csv_path}")
 
@@ -163,9 +164,12 @@ def _default_sessions_dir() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"start", "analyze"}
+    # No command means the main job, whose options may then follow directly.
+    if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["start", *argv]
     args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["start", *(argv or [])])
     try:
         if args.command == "analyze":
             return run_analysis(args.inputs, args.out, _settings(args), args.quiet,

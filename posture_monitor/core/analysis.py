@@ -30,6 +30,7 @@ class AnalysisReport:
     with_pose: int = 0
     views: Counter = field(default_factory=Counter)
     medians: dict[str, float | None] = field(default_factory=dict)
+    measured: dict[str, int] = field(default_factory=dict)  # frames with a value, per metric
     # per-stage totals in milliseconds: decode (reader thread), pose, metrics, write
     stage_ms: dict[str, float] = field(default_factory=dict)
     wall_s: float = 0.0
@@ -81,4 +82,5 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
     if "dropped" in timings:
         report.stage_ms["dropped_frames"] = timings["dropped"]
     report.medians = {c: (float(np.median(v)) if v else None) for c, v in values.items()}
+    report.measured = {c: len(v) for c, v in values.items()}
     return report

@@ -21,7 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SIDE_VIEWS = frozenset({"left", "right"})
-FRONTAL_VIEWS = frozenset({"front", "back"})
+# Frontal-plane metrics only from the front. MediaPipe sometimes takes a person facing the
+# camera for one seen from behind (22 of 100 frames of the front-facing sample clip with
+# the full model, 54 with lite) and then swaps left and right, which would flip every
+# sign; true back views (pose2sim cam03/cam04) were never taken for front views. So a
+# `back` view is reported, but measured nothing in.
+FRONTAL_VIEWS = frozenset({"front"})
 VIEWS = ("front", "back", "left", "right", "oblique", "unknown")
 
 

@@ -164,7 +164,8 @@ def measure(pose: Pose | None, width: int, height: int,
     view = classify_view(yaw, q)
     out = Measurement(view, yaw, {m.column: None for m in METRICS}, [], quality, visibility)
     if view not in SIDE_VIEWS and view not in FRONTAL_VIEWS:
-        out.flags.append(f"view:{view}")  # oblique: 2D angles would be biased
+        # oblique: 2D angles would be biased; back: left and right may be swapped
+        out.flags.append(f"view:{view}")
         return out
 
     if view in SIDE_VIEWS:

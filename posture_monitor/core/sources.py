@@ -85,7 +85,15 @@ class CameraSource(FrameSource):
         super().__init__()
         self.index = index
         self.description = f"camera {index}"
-        self._cap = cv2.VideoCapture(index)
+        # OpenCV logs "[ERROR] ... Camera index out of range" itself when probing a missing
+        # camera; we report that in one line of our own, so silence it for the probe.
+        log = cv2.utils.logging
+        previous = log.getLogLevel()
+        log.setLogLevel(log.LOG_LEVEL_SILENT)
+        try:
+            self._cap = cv2.VideoCapture(index)
+        finally:
+            log.setLogLevel(previous)
         if not self._cap.isOpened():
             self._cap.release()
             raise SourceError(

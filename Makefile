@@ -1,17 +1,18 @@
 # Two commands do everything on a fresh machine (see README):
 #   make run    set up .venv, install, start Posture Monitor (sample clip when there is no camera)
-#   make test   set up .venv with the dev extras, fetch the test videos, run the whole test suite
+#   make test   set up .venv with the dev and train extras, fetch the test videos, run all tests
+#   make model  rebuild the shipped posture classifier (fixed seed, same data, same result)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-dev
+STAMP  := $(VENV)/.installed-dev-train
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench model lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,train]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -25,6 +26,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) tools/fetch_test_media.py
 	$(PY) bench/bench_pipeline.py tests/.media/sports2d_demo.mp4 --model full
+
+model: $(STAMP)
+	$(VENV)/bin/posture-monitor train --synthetic 60000 --seed 0 \
+		--real-eval tests/fixtures/seated_side_mit --out models
 
 lint: $(STAMP)
 	$(PY) -m ruff check posture_monitor tests bench tools app

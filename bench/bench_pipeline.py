@@ -22,8 +22,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import cv2  # noqa: E402
-import mediapipe as mp  # noqa: E402
-from mediapipe.tasks.python import BaseOptions, vision  # noqa: E402
+
+from posture_monitor.core.mediapipe_import import import_mediapipe  # noqa: E402
+
+mp, BaseOptions, vision = import_mediapipe()
 
 from posture_monitor.core.analysis import analyze_source  # noqa: E402
 from posture_monitor.core.model_files import resolve_pose_model  # noqa: E402

@@ -29,6 +29,8 @@ def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
                    help="turn off One Euro smoothing of the landmarks (to compare)")
     p.add_argument("--landmarks", action="store_true",
                    help="also write the raw landmark columns (33 points x 8 values)")
+    p.add_argument("--classifier", default="default", metavar="default|none|PATH",
+                   help="posture classifier: the shipped one, none, or a .tflite file")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,13 +56,57 @@ def build_parser() -> argparse.ArgumentParser:
                          help="stop after N frames per input (useful with a camera)")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     _add_pipeline_options(analyze)
+
+    train = sub.add_parser("train", help="build the posture classifier (needs the [train] "
+                           "extra: TensorFlow)")
+    train.add_argument("--synthetic", type=int, default=0, metavar="N",
+                       help="N synthetic poses (e.g. 60000)")
+    train.add_argument("--images", type=Path, action="append", default=[], metavar="DIR",
+                       help="photos in DIR/<label>/*.jpg (label, alias or a+b)")
+    train.add_argument("--yolo", type=Path, action="append", default=[], metavar="DIR",
+                       help="YOLO-pose set with 4 spine keypoints (images/, labels/)")
+    train.add_argument("--sessions", type=Path, nargs="+", default=[], metavar="CSV",
+                       help="session CSVs from analyze --landmarks with a 'label' column")
+    train.add_argument("--real-eval", type=Path, action="append", default=[], metavar="DIR",
+                       help="real photos with labels.csv, evaluated only, never trained on")
+    train.add_argument("--out", type=Path, required=True, metavar="DIR")
+    train.add_argument("--epochs", type=int, default=60)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--shift-samples", type=int, default=3000, metavar="N",
+                       help="synthetic samples per distribution-shift experiment (0: skip)")
+    train.add_argument("--quiet", action="store_true")
+
+    evaluate = sub.add_parser("evaluate", help="evaluate a classifier on labelled data")
+    evaluate.add_argument("--model", type=Path, required=True, metavar="PATH",
+                          help="posture_classifier.tflite (its .json beside it)")
+    evaluate.add_argument("data", nargs="+", metavar="DATA",
+                          help="photos with labels.csv, DIR/<label>/ folders, YOLO-pose set, "
+                          "labelled session CSV, or synthetic:N")
     return parser
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from posture_monitor.training.run import TrainOptions, train_command
+
+    if args.synthetic < 0 or args.epochs < 1:
+        raise UserError("--synthetic must be >= 0 and --epochs >= 1")
+    result = train_command(TrainOptions(
+        synthetic=args.synthetic, images=args.images, yolo=args.yolo, sessions=args.sessions,
+        real_eval=args.real_eval, out=args.out, seed=args.seed, epochs=args.epochs,
+        shift_samples=args.shift_samples, quiet=args.quiet))
+    ev = result["evaluation"]
+    print(f"wrote {result['model']} ({result['meta']['size_bytes']} bytes), "
+          f"{args.out / 'EVALUATION.md'}, {args.out / 'MODEL_CARD.md'}")
+    print(f"validation accuracy (int8) {ev['validation_int8']['accuracy']:.3f}, float vs int8 "
+          f"agreement {ev['float_vs_int8']['label_agreement']:.3f}")
+    return 0
 
 
 def _settings(args: argparse.Namespace):
     from posture_monitor.core.settings import AnalysisSettings, SmoothingSettings
 
-    base = AnalysisSettings(model=args.model, landmarks=args.landmarks)
+    base = AnalysisSettings(model=args.model, landmarks=args.landmarks,
+                            classifier=args.classifier)
     return replace(base, smoothing=SmoothingSettings(enabled=not args.no_smooth))
 
 
@@ -165,7 +211,7 @@ def _default_sessions_dir() -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"start", "analyze"}
+    commands = {"start", "analyze", "train", "evaluate"}
     # No command means the main job, whose options may then follow directly.
     if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help", "--version")):
         argv = ["start", *argv]
@@ -174,6 +220,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "analyze":
             return run_analysis(args.inputs, args.out, _settings(args), args.quiet,
                                 args.max_frames)
+        if args.command == "train":
+            return cmd_train(args)
+        if args.command == "evaluate":
+            from posture_monitor.training.run import evaluate_command
+
+            print(evaluate_command(args.model, args.data))
+            return 0
         return cmd_start(args)
     except UserError as exc:
         print(f"posture-monitor: error: {exc}", file=sys.stderr)

@@ -56,6 +56,7 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
             out_dir, stem, source.info(), settings.to_dict(),
             {"name": model.name, "file": model.path.name, "sha256": model.sha256},
             images=images, landmarks=settings.landmarks,
+            classifier=pipeline.classifier.info() if pipeline.classifier else None,
         )
         report = AnalysisReport(recorder.csv_path, recorder.json_path)
         with recorder:

@@ -20,10 +20,19 @@ import tempfile
 from collections.abc import Iterator
 
 _NOISE = re.compile(
-    r"^(?:[IW]\d{4} .*|INFO: Created TensorFlow Lite .*|"
+    r"^(?:[IWE]\d{4} .*|INFO: Created TensorFlow Lite .*|fully_quantize: .*|"
     r"WARNING: Logging before InitGoogle\(\) is written to STDERR|"
     r"WARNING: All log messages before absl::InitializeLog\(\) .*)$"
 )
+
+
+def terminal_stream():
+    """A text stream on a copy of the current fd 2, for progress output that must stay
+    visible while `quiet_native_stderr` has fd 2 redirected."""
+    try:
+        return os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
+    except (AttributeError, OSError, ValueError):
+        return sys.stderr
 
 
 @contextlib.contextmanager

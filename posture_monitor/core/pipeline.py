@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from posture_monitor.core.classifier import ABSTAIN, Classification, PostureClassifier
 from posture_monitor.core.metrics import Measurement, measure
 from posture_monitor.core.model_files import ModelFile, resolve_pose_model
 from posture_monitor.core.pose import Pose, PoseEstimator
+from posture_monitor.core.scoring import SCORE_COLUMNS, ImbalanceScorer
 from posture_monitor.core.settings import AnalysisSettings
 from posture_monitor.core.smoothing import OneEuroFilter
 from posture_monitor.core.sources import Frame
@@ -19,7 +21,10 @@ class FrameResult:
     pose: Pose | None  # smoothed when smoothing is on
     measurement: Measurement
     pose_ms: float
-    metrics_ms: float
+    metrics_ms: float  # smoothing, metrics, classifier and scores
+    classification: Classification = field(default_factory=lambda: ABSTAIN)
+    scores: dict[str, float | None] = field(
+        default_factory=lambda: dict.fromkeys(SCORE_COLUMNS))
 
 
 class PosePipeline:
@@ -30,6 +35,11 @@ class PosePipeline:
         self.settings = settings or AnalysisSettings()
         self.model = model or resolve_pose_model(self.settings.model)
         self.sequence = sequence
+        self.classifier = (None if self.settings.classifier == "none"
+                           else PostureClassifier(self.settings.classifier))
+        # Independent photos: each one scored on its own, no smoothing across them.
+        tau = self.settings.score_time_constant_s if sequence else 1e-6
+        self._scorer = ImbalanceScorer(time_constant_s=tau)
         self._estimator = PoseEstimator(self.model, video_mode=sequence)
         s = self.settings.smoothing
         # Smoothing only makes sense between consecutive moments of one scene.
@@ -50,8 +60,13 @@ class PosePipeline:
         measurement = measure(pose, width, height, self.settings.quality)
         if frame.image is None:
             measurement.flags = ["unreadable_image"]
+        classification = ABSTAIN
+        if self.classifier is not None:
+            classification = self.classifier.classify(pose, measurement, width, height)
+        scores = self._scorer.update(classification.probabilities, frame.time_s)
         t2 = time.perf_counter()
-        return FrameResult(frame, pose, measurement, (t1 - t0) * 1e3, (t2 - t1) * 1e3)
+        return FrameResult(frame, pose, measurement, (t1 - t0) * 1e3, (t2 - t1) * 1e3,
+                           classification, scores)
 
     def _smoothed(self, pose: Pose, t: float) -> Pose:
         gap = self.settings.smoothing.reset_after_gap_s

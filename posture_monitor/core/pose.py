@@ -50,8 +50,9 @@ class PoseEstimator:
     def __init__(self, model: ModelFile, video_mode: bool = True,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
                  min_presence_confidence: float = 0.5) -> None:
-        import mediapipe as mp  # heavy import, kept out of module import time
-        from mediapipe.tasks.python import BaseOptions, vision
+        from posture_monitor.core.mediapipe_import import import_mediapipe
+
+        mp, BaseOptions, vision = import_mediapipe()  # heavy: kept out of module import
 
         self._mp = mp
         self.model = model

@@ -17,9 +17,14 @@ from pathlib import Path
 
 from posture_monitor import __version__
 from posture_monitor.core.definitions import METRIC_BY_COLUMN, METRIC_COLUMNS, metric_table
+from posture_monitor.core.labels import LABEL_NAMES, label_table
 from posture_monitor.core.landmarks import NAMES
 from posture_monitor.core.metrics import KEY_LANDMARKS
 from posture_monitor.core.pipeline import FrameResult
+from posture_monitor.core.scoring import SCORE_COLUMNS
+
+CLASSIFIER_COLUMNS = ("posture_label", "posture_confidence",
+                      *(f"p_{n}" for n in LABEL_NAMES), *SCORE_COLUMNS)
 
 FLUSH_INTERVAL_S = 1.0
 LANDMARK_FIELDS = ("x", "y", "z", "vis", "pres", "wx", "wy", "wz")
@@ -34,6 +39,14 @@ BASE_UNITS: dict[str, str] = {
     "view_yaw_deg": "deg, yaw of the shoulder line (0 = facing the camera)",
     "quality": "0-1, mean MediaPipe visibility of nose, ears, shoulders, hips",
     "flags": "';'-separated reasons for empty metrics: 'metric:reason' or a frame-level reason",
+    "posture_label": "classifier: 'upright', deviations joined by '+' (most probable first), "
+    "empty when it abstains",
+    "posture_confidence": "0-1: mean probability of the reported deviations, or 1 - the "
+    "highest probability for 'upright'",
+    "score_head_neck": "0-100 imbalance score (forward head, head tilt), smoothed over time",
+    "score_shoulders": "0-100 imbalance score (shoulder asymmetry), smoothed over time",
+    "score_trunk": "0-100 imbalance score (trunk flexion, extension, lateral lean), smoothed",
+    "score_overall": "0-100, the worst region score",
 }
 
 
@@ -42,6 +55,7 @@ def csv_columns(images: bool = False, landmarks: bool = False) -> list[str]:
                                                         "view_yaw_deg"]
     cols += list(METRIC_COLUMNS)
     cols += ["quality"] + [f"vis_{n}" for n in KEY_LANDMARKS] + ["flags"]
+    cols += list(CLASSIFIER_COLUMNS)
     if landmarks:
         cols += [f"{n}_{f}" for n in NAMES for f in LANDMARK_FIELDS]
     return cols
@@ -55,6 +69,8 @@ def column_units(columns: list[str]) -> dict[str, str]:
         elif c in METRIC_BY_COLUMN:
             m = METRIC_BY_COLUMN[c]
             units[c] = f"{m.unit}: {m.convention}"
+        elif c.startswith("p_"):
+            units[c] = "0-1, classifier probability of this label (empty: view cannot show it)"
         elif c.startswith("vis_"):
             units[c] = "0-1, MediaPipe visibility"
         elif c.endswith(("_wx", "_wy", "_wz")):
@@ -76,7 +92,8 @@ class SessionRecorder:
     """Writes `<stem>.csv` and `<stem>.json` into a folder; use as a context manager."""
 
     def __init__(self, out_dir: Path, stem: str, source_info: dict, settings: dict,
-                 model: dict, images: bool = False, landmarks: bool = False) -> None:
+                 model: dict, images: bool = False, landmarks: bool = False,
+                 classifier: dict | None = None) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         self.csv_path = out_dir / f"{stem}.csv"
         self.json_path = out_dir / f"{stem}.json"
@@ -90,6 +107,8 @@ class SessionRecorder:
             "software": {"name": "posture-monitor", "version": __version__,
                          "python": platform.python_version()},
             "model": model,
+            "classifier": classifier,
+            "labels": label_table(),
             "source": source_info,
             "settings": settings,
             "started": self._started.isoformat(),
@@ -115,6 +134,10 @@ class SessionRecorder:
         row.append(_fmt(m.quality, 3))
         row += [_fmt(m.visibility.get(n), 3) for n in KEY_LANDMARKS]
         row.append(";".join(m.flags))
+        c = result.classification
+        row += [c.label or "", _fmt(c.confidence, 3)]
+        row += [_fmt(c.probabilities[n], 3) for n in LABEL_NAMES]
+        row += [_fmt(result.scores[s], 1) for s in SCORE_COLUMNS]
         if self.landmarks:
             if pose is None:
                 row += [""] * (len(NAMES) * len(LANDMARK_FIELDS))

@@ -45,6 +45,8 @@ class SmoothingSettings:
 @dataclass(frozen=True)
 class AnalysisSettings:
     model: str = "full"
+    classifier: str = "default"  # "default" (shipped), "none", or a .tflite path
+    score_time_constant_s: float = 1.0  # smoothing of the imbalance scores
     quality: QualitySettings = field(default_factory=QualitySettings)
     smoothing: SmoothingSettings = field(default_factory=SmoothingSettings)
     landmarks: bool = False  # write raw landmark columns too

@@ -50,6 +50,16 @@ def test_analyze_writes_csv_and_sidecar(tmp_path, sports2d_video):
     assert meta["source"]["width"] == 1768 and meta["source"]["fps"] == 30.0
     assert meta["settings"]["smoothing"]["enabled"] is True
     assert set(meta["columns"]) == set(rows[0])
+    assert meta["classifier"]["file"] == "posture_classifier.tflite"
+    assert len(meta["classifier"]["sha256"]) == 64 and meta["classifier"]["feature_version"] == 1
+    assert [lbl["name"] for lbl in meta["labels"]][0] == "forward_head"
+    for col in ("posture_label", "posture_confidence", "p_trunk_flexion", "score_head_neck",
+                "score_shoulders", "score_trunk", "score_overall"):
+        assert col in rows[0]
+    labelled = [r for r in rows if r["posture_label"]]
+    assert len(labelled) > 100  # side and front frames get a label...
+    assert all(r["view"] in ("left", "right", "front") for r in labelled)
+    assert all(r["posture_label"] == "" for r in rows if r["view"] in ("oblique", "back"))
     assert "deg" in meta["columns"]["cva_deg"]
     assert meta["software"]["version"]
     image_rows = read_rows(tmp_path / "straight_hf.csv")
@@ -64,6 +74,17 @@ def test_landmark_columns_and_no_smooth(tmp_path):
     assert 0 < float(row["left_ear_x"]) < 1 and row["right_hip_wz"]
     meta = json.loads((tmp_path / "recline.json").read_text())
     assert meta["settings"]["smoothing"]["enabled"] is False and meta["settings"]["landmarks"]
+
+
+def test_classifier_can_be_turned_off(tmp_path):
+    proc = run("analyze", SEATED / "recline.jpg", "--out", tmp_path, "--model", "lite",
+               "--classifier", "none")
+    assert proc.returncode == 0, proc.stderr
+    (row,) = read_rows(tmp_path / "recline.csv")
+    assert row["posture_label"] == "" and row["torso_incl_deg"]
+    missing = run("analyze", SEATED / "recline.jpg", "--out", tmp_path, "--classifier",
+                  tmp_path / "none.tflite")
+    assert_one_line_error(missing, "posture classifier not found")
 
 
 def test_missing_input(tmp_path):

@@ -38,7 +38,7 @@ def main() -> int:
     for x in X[:200]:  # warm up
         clf.predict(x)
     per_call, invoke_only = [], []
-    for rep in range(5):
+    for _ in range(5):
         t0 = time.perf_counter()
         for i in range(args.calls):
             clf.predict(X[i % len(X)])

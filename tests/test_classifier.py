@@ -64,9 +64,9 @@ def test_real_seated_photos_flag_trunk_correctly(full_model, clf):
 
 def test_abstains_without_trustworthy_landmarks(clf, full_model):
     assert clf.classify(None, measure(None, W, H), W, H).label is None
-    with PosePipeline(sequence=False, model=full_model) as pipe:
-        with open_source(FIXTURES / "skimage" / "camera.png") as src:
-            oblique = pipe.process(next(iter(src))).classification
+    photo = FIXTURES / "skimage" / "camera.png"
+    with PosePipeline(sequence=False, model=full_model) as pipe, open_source(photo) as src:
+        oblique = pipe.process(next(iter(src))).classification
     assert oblique.label is None and all(v is None for v in oblique.probabilities.values())
 
 

@@ -123,8 +123,10 @@ def _summary_line(name: str, report) -> str:
     views = ", ".join(f"{v} {c}" for v, c in report.views.most_common())
     medians = ", ".join(f"{k} {v:.1f} (n={report.measured[k]})"
                         for k, v in report.medians.items() if v is not None)
+    postures = ", ".join(f"{label} {n}" for label, n in report.postures.most_common(4) if label)
     return (f"{name}: {report.frames} frames, person in {report.with_pose} ({views})"
-            f"{'; medians ' + medians if medians else ''} -> {report.csv_path}")
+            f"{'; medians ' + medians if medians else ''}"
+            f"{'; posture ' + postures if postures else ''} -> {report.csv_path}")
 
 
 def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False,

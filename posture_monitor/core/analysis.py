@@ -29,6 +29,7 @@ class AnalysisReport:
     frames: int = 0
     with_pose: int = 0
     views: Counter = field(default_factory=Counter)
+    postures: Counter = field(default_factory=Counter)  # classifier labels, "" = abstained
     medians: dict[str, float | None] = field(default_factory=dict)
     measured: dict[str, int] = field(default_factory=dict)  # frames with a value, per metric
     # per-stage totals in milliseconds: decode (reader thread), pose, metrics, write
@@ -71,6 +72,7 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
                 report.frames += 1
                 report.with_pose += result.pose is not None
                 report.views[m.view] += 1
+                report.postures[result.classification.label or ""] += 1
                 for col, v in m.values.items():
                     if v is not None:
                         values[col].append(v)

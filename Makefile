@@ -5,17 +5,23 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+# APP: what running the app needs (no TensorFlow); STAMP: also tests and training.
+APP    := $(VENV)/.installed-app
 STAMP  := $(VENV)/.installed-dev-train
 
 .PHONY: run test bench model lint clean
 
-$(STAMP): pyproject.toml
+$(APP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $(APP)
+
+$(STAMP): $(APP)
 	$(PY) -m pip install --quiet -e '.[dev,train]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(APP)
 	$(VENV)/bin/posture-monitor
 
 test: $(STAMP)

@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder for the CSV (default: your user data folder)")
     _add_pipeline_options(start)
 
+    gui = sub.add_parser("gui", help="open the desktop window")
+    gui.add_argument("--source", default=None,
+                     help="camera index or video file (default: the camera in Settings)")
+    gui.add_argument("--model", default=None, metavar="lite|full",
+                     help="pose model (default: the one in Settings)")
+
     analyze = sub.add_parser("analyze", help="analyse videos, images, folders or a camera "
                              "into per-frame CSV + JSON sidecar")
     analyze.add_argument("inputs", nargs="+", metavar="INPUT",
@@ -196,7 +202,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     if _has_display() and _gui_available():
         from posture_monitor.gui.main import run_gui
 
-        return run_gui(source, _settings(args))
+        return run_gui(source, args.model)
     reason = "No display found" if not _has_display() else "The desktop window is not in " \
         "this version yet"
     out_dir = args.out or _default_sessions_dir()
@@ -213,7 +219,7 @@ def _default_sessions_dir() -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"start", "analyze", "train", "evaluate"}
+    commands = {"start", "gui", "analyze", "train", "evaluate"}
     # No command means the main job, whose options may then follow directly.
     if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help", "--version")):
         argv = ["start", *argv]
@@ -222,6 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "analyze":
             return run_analysis(args.inputs, args.out, _settings(args), args.quiet,
                                 args.max_frames)
+        if args.command == "gui":
+            from posture_monitor.gui.main import run_gui
+
+            return run_gui(args.source, args.model)
         if args.command == "train":
             return cmd_train(args)
         if args.command == "evaluate":

@@ -64,7 +64,8 @@ ABSTAIN = Classification({n: None for n in LABEL_NAMES}, None, None)
 
 
 class PostureClassifier:
-    def __init__(self, spec: str | Path = "default") -> None:
+    def __init__(self, spec: str | Path = "default",
+                 decision_threshold: float | None = None) -> None:
         self.path = resolve_classifier(spec)
         meta_path = self.path.with_suffix(".json")
         try:
@@ -83,6 +84,8 @@ class PostureClassifier:
         self.mean = np.asarray(self.meta["feature_mean"], np.float32)
         self.std = np.asarray(self.meta["feature_std"], np.float32)
         self.thresholds = np.asarray([self.meta["decision_thresholds"][n] for n in LABEL_NAMES])
+        if decision_threshold is not None:  # the user's setting overrides the model's
+            self.thresholds = np.full(len(LABEL_NAMES), float(decision_threshold))
         from posture_monitor.core.native_log import quiet_native_stderr
 
         try:
@@ -106,7 +109,8 @@ class PostureClassifier:
         return {"file": self.path.name, "sha256": self.sha256,
                 "feature_version": self.meta["feature_version"],
                 "trained": self.meta.get("trained"),
-                "decision_thresholds": self.meta["decision_thresholds"]}
+                "decision_thresholds": dict(zip(LABEL_NAMES, map(float, self.thresholds),
+                                                strict=True))}
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """Per-label probabilities for one feature vector."""

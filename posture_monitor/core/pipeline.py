@@ -36,7 +36,8 @@ class PosePipeline:
         self.model = model or resolve_pose_model(self.settings.model)
         self.sequence = sequence
         self.classifier = (None if self.settings.classifier == "none"
-                           else PostureClassifier(self.settings.classifier))
+                           else PostureClassifier(self.settings.classifier,
+                                                  self.settings.decision_threshold))
         # Independent photos: each one scored on its own, no smoothing across them.
         tau = self.settings.score_time_constant_s if sequence else 1e-6
         self._scorer = ImbalanceScorer(time_constant_s=tau)

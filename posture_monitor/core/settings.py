@@ -46,6 +46,8 @@ class SmoothingSettings:
 class AnalysisSettings:
     model: str = "full"
     classifier: str = "default"  # "default" (shipped), "none", or a .tflite path
+    # Probability above which a label is reported; None keeps the model's own (0.5).
+    decision_threshold: float | None = None
     score_time_constant_s: float = 1.0  # smoothing of the imbalance scores
     quality: QualitySettings = field(default_factory=QualitySettings)
     smoothing: SmoothingSettings = field(default_factory=SmoothingSettings)

@@ -6,6 +6,7 @@ so a video file can play the camera's role in tests and in the app.
 
 from __future__ import annotations
 
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -227,9 +228,20 @@ class ImageFilesSource(FrameSource):
         return frame
 
 
-def _natural_key(path: Path) -> list:
-    import re
+def probe_cameras(max_index: int = 5) -> list[tuple[int, int, int]]:
+    """(index, width, height) of the cameras that open, for the camera chooser."""
+    found = []
+    for index in range(max_index):
+        try:
+            cam = CameraSource(index)
+        except SourceError:
+            continue
+        found.append((index, cam.width, cam.height))
+        cam.close()
+    return found
 
+
+def _natural_key(path: Path) -> list:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
 
 

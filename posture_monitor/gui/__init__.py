@@ -1,0 +1,1 @@
+"""PySide6 + pyqtgraph desktop app: thin views over the core pipeline."""

@@ -1,0 +1,53 @@
+"""Start the desktop app: `posture-monitor` (with a display) or `posture-monitor gui`."""
+
+from __future__ import annotations
+
+import gc
+import signal
+import sys
+
+from posture_monitor.core.app_settings import load_settings, settings_path
+
+
+def run_gui(source: str | None = None, model: str | None = None) -> int:
+    """Open the window on `source` (camera index or file; default: the saved camera)."""
+    from dataclasses import replace
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from posture_monitor.gui.main_window import MainWindow
+
+    created = QApplication.instance() is None
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Posture Monitor")
+    settings, warning = load_settings()
+    if model:
+        settings = replace(settings, model=model)
+    window = MainWindow(settings, source, settings_path=settings_path())
+    if warning:
+        window.show_banner("warn", warning)
+    # Ctrl+C in the terminal and SIGTERM at logout close the window the normal way, so
+    # threads stop, the camera is released and a recording is finished. Python only runs
+    # signal handlers between bytecodes, so a timer lets the interpreter run regularly.
+    def close_window(*_):
+        if window is not None:
+            window.close()
+
+    previous = {sig: signal.signal(sig, close_window) for sig in (signal.SIGINT, signal.SIGTERM)}
+    ticker = QTimer(window, interval=200, timeout=lambda: None)
+    ticker.start()
+    window.show()
+    app.exec()
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+    # Tear the widgets down while Qt is still alive: left to the interpreter's final
+    # garbage collection, PySide6 and pyqtgraph objects can be freed in the wrong order.
+    ticker.stop()
+    window.deleteLater()
+    app.processEvents()
+    window = None
+    gc.collect()
+    if created:
+        app.shutdown()  # destroy the QApplication now, not during interpreter teardown
+    return 0

@@ -1,0 +1,377 @@
+"""The main window: video with overlay, side panel, live plots, recording. Thin: all
+analysis happens in `core.live.LiveEngine`; this class only draws what it offers on a
+~30 Hz timer and turns user actions into engine calls."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QImage, QKeySequence, QPixmap
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from posture_monitor.core.app_settings import AppSettings, save_settings
+from posture_monitor.core.errors import UserError
+from posture_monitor.core.live import LiveEngine
+from posture_monitor.core.sources import CameraSource, open_source, probe_cameras
+from posture_monitor.gui.overlay import OverlayOptions, render_overlay
+from posture_monitor.gui.plots import LivePlots
+from posture_monitor.gui.side_panel import SidePanel
+
+RENDER_INTERVAL_MS = 33  # the GUI draws at up to 30 Hz, only when a new frame is due
+PLOT_INTERVAL_MS = 100  # plots and status bar refresh at 10 Hz: enough for the eye
+BANNER_STYLES = {"warn": "background:#f39c12;color:black;padding:6px;font-weight:bold",
+                 "ok": "background:#27ae60;color:white;padding:6px;font-weight:bold",
+                 "error": "background:#c0392b;color:white;padding:6px;font-weight:bold"}
+
+
+class VideoView(QLabel):
+    """Shows the newest rendered frame scaled to fit, keeping its aspect ratio."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(320, 240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setStyleSheet("background:#111")
+        self.image: QImage | None = None
+
+    def set_image(self, image: QImage) -> None:
+        self.image = image
+        self._rescale()
+
+    def _rescale(self) -> None:
+        if self.image is not None:
+            self.setPixmap(QPixmap.fromImage(self.image).scaled(
+                self.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        self._rescale()
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: AppSettings, source: str | None = None,
+                 sessions_dir: Path | None = None, settings_path: Path | None = None) -> None:
+        super().__init__()
+        self.app_settings = settings
+        self.settings_path = settings_path
+        self.sessions_dir = sessions_dir or _default_sessions_dir()
+        self.engine: LiveEngine | None = None
+        self.last_csv: Path | None = None
+        self.frames_shown = 0
+        self.setWindowTitle("Posture Monitor")
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+        self._build_ui()
+        self._build_actions()
+        self.render_timer = QTimer(self, interval=RENDER_INTERVAL_MS, timeout=self._render)
+        self.plot_timer = QTimer(self, interval=PLOT_INTERVAL_MS, timeout=self._refresh_slow)
+        self.render_timer.start()
+        self.plot_timer.start()
+        self.open(source if source is not None else str(settings.camera_index))
+
+    # --- layout ------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.banner = QLabel(objectName="banner", wordWrap=True)
+        self.banner.hide()
+        self.video = VideoView()
+        empty = QWidget(objectName="empty_state")
+        lay = QVBoxLayout(empty)
+        lay.addStretch(1)
+        self.empty_text = QLabel("No camera found.\nOpen a video file, drop one here, or "
+                                 "plug in a camera and choose it in the Source menu.",
+                                 alignment=Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(self.empty_text)
+        open_button = QPushButton("Open video file…", objectName="open_file_button")
+        open_button.clicked.connect(self.open_file_dialog)
+        lay.addWidget(open_button, alignment=Qt.AlignmentFlag.AlignCenter)
+        lay.addStretch(1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(empty)
+        self.stack.addWidget(self.video)
+        self.seek = QSlider(Qt.Orientation.Horizontal, objectName="seek")
+        self.seek.sliderReleased.connect(lambda: self.engine and self.engine.seek(
+            self.seek.value()))
+        self.seek.hide()
+        left = QWidget()
+        v = QVBoxLayout(left)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.addWidget(self.banner)
+        v.addWidget(self.stack, 1)
+        v.addWidget(self.seek)
+        self.side = SidePanel()
+        self.side.decimals = self.app_settings.angle_decimals
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(left)
+        top.addWidget(self.side)
+        top.setStretchFactor(0, 4)
+        self.plots = LivePlots(self.app_settings.plot_window_s)
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(top)
+        main.addWidget(self.plots)
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        self.setCentralWidget(main)
+        self.status = QLabel(objectName="status")
+        self.statusBar().addPermanentWidget(self.status, 1)
+
+    def _action(self, text: str, slot, shortcut: str | None = None,
+                checkable: bool = False, checked: bool = False) -> QAction:
+        action = QAction(text, self, checkable=checkable)
+        if checkable:
+            action.setChecked(checked)
+            action.toggled.connect(slot)
+        else:
+            action.triggered.connect(slot)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        self.addAction(action)  # shortcuts work in fullscreen too
+        return action
+
+    def _build_actions(self) -> None:
+        s = self.app_settings
+        self.record_action = self._action("Start recording", self.toggle_recording, "Ctrl+R")
+        self.pause_action = self._action("Pause", self.toggle_pause, "Space", checkable=True)
+        self.mirror_action = self._action("Mirror (self-view)", self._set_mirror, "M", True,
+                                          s.mirror)
+        self.grid_action = self._action("Grid", self._set_grid, "G", True, s.grid)
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self._action("Open video file…", self.open_file_dialog, "Ctrl+O"))
+        file_menu.addAction(self._action("Export CSV…", self.export_csv, "Ctrl+E"))
+        file_menu.addAction(self._action("Snapshot", self.snapshot, "Ctrl+S"))
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("Quit", self.close, "Ctrl+Q"))
+        self.source_menu = self.menuBar().addMenu("&Source")
+        self.source_menu.aboutToShow.connect(self._fill_source_menu)
+        session = self.menuBar().addMenu("S&ession")
+        for a in (self.record_action, self.pause_action):
+            session.addAction(a)
+        view = self.menuBar().addMenu("&View")
+        for a in (self.mirror_action, self.grid_action):
+            view.addAction(a)
+        view.addAction(self._action("Fullscreen", self.toggle_fullscreen, "F11"))
+        view.addAction(self._action("Settings…", self.open_settings, "Ctrl+,"))
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self._action("About Posture Monitor", self.about))
+        toolbar = self.addToolBar("Main")
+        toolbar.addAction(self.record_action)
+        toolbar.addAction(self.pause_action)
+        toolbar.addAction(self.mirror_action)
+
+    def _fill_source_menu(self) -> None:
+        self.source_menu.clear()
+        cameras = probe_cameras()
+        if not cameras:
+            self.source_menu.addAction("No camera found").setEnabled(False)
+        for index, w, h in cameras:
+            self.source_menu.addAction(f"Camera {index} ({w}x{h})",
+                                       lambda i=index: self.open(str(i)))
+        self.source_menu.addSeparator()
+        self.source_menu.addAction("Open video file…", self.open_file_dialog)
+
+    # --- sources -----------------------------------------------------------------
+    def open(self, spec: str) -> bool:
+        """Switch to a camera index or a file; on failure show the empty state."""
+        self.close_engine()
+        s = self.app_settings
+
+        def factory():
+            if spec.isdigit():
+                return CameraSource(int(spec), s.camera_width, s.camera_height, s.camera_fps)
+            return open_source(spec)
+
+        try:
+            engine = LiveEngine(factory, s.to_analysis_settings())
+        except UserError as exc:
+            self.stack.setCurrentIndex(0)
+            self.empty_text.setText(f"{exc}.\n\nOpen a video file or drop one here.")
+            self.show_banner("warn", str(exc))
+            return False
+        self.engine = engine
+        self.plots.reset_data()
+        self.banner.hide()
+        self.stack.setCurrentIndex(1)
+        src = engine.source
+        if src.kind == "video" and src.frame_count:
+            self.seek.setRange(0, src.frame_count - 1)
+            self.seek.show()
+        else:
+            self.seek.hide()
+        engine.start()
+        self.setWindowTitle(f"Posture Monitor - {src.description}")
+        return True
+
+    def open_file_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open video file", str(Path.home()),
+                                              "Videos (*.mp4 *.avi *.mov *.mkv *.webm);;"
+                                              "All files (*)")
+        if path:
+            self.open(path)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.open(urls[0])
+
+    def close_engine(self) -> bool:
+        clean = True
+        if self.engine is not None:
+            if self.engine.recording:
+                self.last_csv = self.engine.stop_recording()
+            clean = self.engine.stop()
+            self.engine = None
+        if hasattr(self, "record_action"):
+            self.record_action.setText("Start recording")
+        return clean
+
+    # --- drawing -----------------------------------------------------------------
+    def _render(self) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        item = engine.pick()
+        if item is None:
+            return
+        s = self.app_settings
+        options = OverlayOptions(mirror=self.mirror_action.isChecked(),
+                                 grid=self.grid_action.isChecked(), plumb_line=s.plumb_line,
+                                 min_visibility=s.min_visibility)
+        self.video.set_image(render_overlay(item.frame.image, item.pose,
+                                            item.result.measurement,
+                                            item.result.classification, options))
+        self.frames_shown += 1
+        self.side.show_result(item.result)
+        self.plots.append(item.t_capture, item.result.measurement.values | item.result.scores)
+        if self.seek.isVisible() and not self.seek.isSliderDown():
+            self.seek.setValue(item.frame.index)
+
+    def _refresh_slow(self) -> None:
+        engine = self.engine  # a local: closing may clear the attribute meanwhile
+        if engine is None:
+            return
+        self.plots.refresh(time.monotonic())
+        for kind, message in engine.events():
+            if kind == "camera_lost":
+                self.show_banner("warn", f"Camera lost: {message}. Recording continues.")
+            elif kind == "camera_recovered":
+                self.show_banner("ok", f"Camera back: {message}.")
+                QTimer.singleShot(4000, self.banner.hide)
+            elif kind == "ended":
+                self.show_banner("ok", "End of the video. Open another file, or seek back.")
+            elif kind == "error":
+                self.show_banner("error", message)
+        st = engine.stats()
+        lat = ("-" if st.latency_p50_ms is None else
+               f"{st.latency_p50_ms:.0f}/{st.latency_p95_ms:.0f} ms")
+        rec = "  ● REC" if engine.recording else ""
+        self.status.setText(f"capture {st.capture_fps:.1f} fps · analysis {st.analysis_fps:.1f} "
+                            f"fps · display {st.display_fps:.1f} fps · latency p50/p95 {lat} · "
+                            f"dropped {st.dropped} · model {st.model}{rec}")
+
+    def show_banner(self, kind: str, text: str) -> None:
+        self.banner.setStyleSheet(BANNER_STYLES[kind])
+        self.banner.setText(text)
+        self.banner.show()
+
+    # --- actions -----------------------------------------------------------------
+    def toggle_recording(self) -> None:
+        if self.engine is None:
+            return
+        if self.engine.recording:
+            self.last_csv = self.engine.stop_recording()
+            self.record_action.setText("Start recording")
+            self.statusBar().showMessage(f"Session saved: {self.last_csv}", 8000)
+        else:
+            self.engine.wait_ready()
+            path = self.engine.start_recording(self.sessions_dir,
+                                               record_video=self.app_settings.record_video)
+            self.record_action.setText("Stop recording")
+            self.statusBar().showMessage(f"Recording to {path}", 5000)
+
+    def toggle_pause(self, paused: bool) -> None:
+        if self.engine is not None:
+            self.engine.pause(paused)
+
+    def _set_mirror(self, on: bool) -> None:
+        self.app_settings = replace(self.app_settings, mirror=on)
+
+    def _set_grid(self, on: bool) -> None:
+        self.app_settings = replace(self.app_settings, grid=on)
+
+    def toggle_fullscreen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def snapshot(self) -> Path | None:
+        if self.video.image is None:
+            return None
+        self.sessions_dir.mkdir(parents=True, exist_ok=True)
+        path = self.sessions_dir / time.strftime("snapshot-%Y%m%d-%H%M%S.png")
+        self.video.image.save(str(path))
+        self.statusBar().showMessage(f"Snapshot saved: {path}", 5000)
+        return path
+
+    def export_csv(self) -> None:
+        if self.last_csv is None:
+            self.statusBar().showMessage("Record a session first (Ctrl+R).", 5000)
+            return
+        target, _ = QFileDialog.getSaveFileName(self, "Export CSV",
+                                                str(Path.home() / self.last_csv.name),
+                                                "CSV (*.csv)")
+        if target:
+            shutil.copyfile(self.last_csv, target)
+            shutil.copyfile(self.last_csv.with_suffix(".json"),
+                            Path(target).with_suffix(".json"))
+
+    def open_settings(self) -> None:
+        from posture_monitor.gui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.app_settings, self)
+        if dialog.exec():
+            old, self.app_settings = self.app_settings, dialog.settings()
+            save_settings(self.app_settings, self.settings_path)
+            self.plots.set_window(self.app_settings.plot_window_s)
+            self.side.decimals = self.app_settings.angle_decimals
+            self.mirror_action.setChecked(self.app_settings.mirror)
+            self.grid_action.setChecked(self.app_settings.grid)
+            if old.to_analysis_settings() != self.app_settings.to_analysis_settings() and \
+                    self.engine is not None:
+                self.open(self.engine.source.description if self.engine.source.kind !=
+                          "camera" else str(self.app_settings.camera_index))
+
+    def about(self) -> None:
+        from posture_monitor.gui.about import show_about
+
+        show_about(self)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        self.render_timer.stop()
+        self.plot_timer.stop()
+        self.close_engine()
+        save_settings(self.app_settings, self.settings_path)
+        super().closeEvent(event)
+
+
+def _default_sessions_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("posture-monitor", appauthor=False)) / "sessions"

@@ -1,0 +1,287 @@
+"""Draw the skeleton, the metric geometry and the reading status over one camera frame.
+
+Called on the GUI thread (QPainter on a QImage; QtGui only, no widgets). All geometry is
+computed in screen pixels after the optional mirror, so the picture and the lines flip
+together while text is laid out afterwards and stays readable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
+
+from posture_monitor.core.classifier import Classification
+from posture_monitor.core.definitions import FRONTAL_VIEWS, SIDE_VIEWS
+from posture_monitor.core.landmarks import INDEX, LOWER_BODY_EDGES, UPPER_BODY_EDGES
+from posture_monitor.core.metrics import Measurement
+from posture_monitor.core.pose import Pose
+
+SKELETON = QColor(255, 255, 255, 210)
+GOOD = QColor(40, 210, 90)  # visibility >= GOOD_VISIBILITY
+FAIR = QColor(245, 200, 40)  # visibility >= min_visibility
+POOR = QColor(230, 50, 50)  # below min_visibility: not used by any metric
+MEASURED = QColor(255, 140, 0)  # the segment a metric is read from, and its arc
+REFERENCE = QColor(80, 200, 255)  # the horizontal or vertical the angle is taken against
+PLUMB = QColor(255, 255, 255, 170)
+GRID = QColor(255, 255, 255, 55)
+TEXT = QColor(255, 255, 255)
+NOTICE_TEXT = QColor(255, 215, 120)
+BOX = QColor(0, 0, 0, 160)  # semi-transparent, so the picture still shows through
+GOOD_VISIBILITY = 0.8
+
+SHORT_TITLES = {
+    "cva_deg": "CVA", "neck_incl_deg": "Neck", "torso_incl_deg": "Torso",
+    "head_flex_deg": "Head flexion", "shoulder_tilt_deg": "Shoulders",
+    "head_tilt_deg": "Head tilt", "lateral_lean_deg": "Lean", "fwd_head_ratio": "Forward head",
+}  # fmt: skip
+FRAME_NOTICES = {
+    "no_pose": "No person found: no reading",
+    "view:oblique": "Oblique view: turn side-on or face the camera",
+    "view:back": "Seen from behind: no reading",
+    "unreadable_image": "Unreadable image: no reading",
+}
+
+
+@dataclass
+class OverlayOptions:
+    mirror: bool = False  # self-view: flip the picture horizontally; text stays readable
+    grid: bool = False  # light grid every 10 % of the width
+    plumb_line: bool = True  # vertical reference line
+    min_visibility: float = 0.5  # landmark drawn as usable at or above this
+
+
+def _reason(text: str) -> str:
+    kind, _, detail = text.partition(":")
+    kind = kind.replace("_", " ")
+    return f"{kind}: {detail.replace('_', ' ')}" if detail else kind
+
+
+def no_reading_lines(measurement: Measurement) -> list[str]:
+    """One human-readable line per withheld reading, from the measurement's flags."""
+    lines: list[str] = []
+    for flag in measurement.flags:
+        head, _, rest = flag.partition(":")
+        if flag in FRAME_NOTICES:
+            line = FRAME_NOTICES[flag]
+        elif head == "view":  # measure() writes view:<shoulder problem> when view is unknown
+            detail = "" if rest in ("", "unknown") else f" ({_reason(rest)})"
+            line = "Shoulders not visible: no reading" + detail
+        elif head in SHORT_TITLES:
+            line = f"{SHORT_TITLES[head]}: no reading ({_reason(rest)})"
+        else:
+            line = _reason(flag).capitalize()
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+class _Points:
+    """Landmarks in screen pixels (mirrored if asked) with per-landmark usability."""
+
+    def __init__(self, pose: Pose, w: int, h: int, mirror: bool, min_vis: float) -> None:
+        norm = pose.image[:, :2]
+        self.xy = norm * (w, h)
+        if mirror:
+            self.xy[:, 0] = w - self.xy[:, 0]
+        self.visibility = pose.visibility
+        self.inside = np.all((norm >= 0.0) & (norm <= 1.0), axis=1)
+        self.usable = self.inside & (pose.visibility >= min_vis)
+
+    def ok(self, *names: str) -> bool:
+        return all(self.usable[INDEX[n]] for n in names)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.xy[INDEX[name]]
+
+
+class _Painter:
+    """QPainter plus sizes scaled to the frame, so overlays look alike at any resolution."""
+
+    def __init__(self, image: QImage) -> None:
+        self.w, self.h = image.width(), image.height()
+        s = min(self.w, self.h)
+        self.line_w = max(1.5, s * 0.006)
+        self.radius = max(2.0, s * 0.008)
+        self.font = QFont()
+        self.font.setPixelSize(max(10, round(s * 0.032)))
+        self.metrics = QFontMetricsF(self.font)
+        self.p = QPainter(image)
+        self.p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.p.setFont(self.font)
+
+    def line(self, a: np.ndarray, b: np.ndarray, color: QColor, width: float | None = None,
+             dashed: bool = False) -> None:
+        pen = QPen(color, width or self.line_w)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        if dashed:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        self.p.setPen(pen)
+        self.p.drawLine(QPointF(*a), QPointF(*b))
+
+    def arc(self, center: np.ndarray, v1: np.ndarray, v2: np.ndarray, radius: float) -> None:
+        # Sampled by hand along the shorter way from v1 to v2: no Qt angle conventions.
+        a1 = math.atan2(v1[1], v1[0])
+        delta = (math.atan2(v2[1], v2[0]) - a1 + math.pi) % (2 * math.pi) - math.pi
+        path = QPainterPath()
+        for i in range(25):
+            a = a1 + delta * i / 24
+            pt = QPointF(center[0] + radius * math.cos(a), center[1] + radius * math.sin(a))
+            path.moveTo(pt) if i == 0 else path.lineTo(pt)
+        self.p.setPen(QPen(MEASURED, max(1.0, self.line_w * 0.6)))
+        self.p.setBrush(Qt.BrushStyle.NoBrush)
+        self.p.drawPath(path)
+
+    def dot(self, at: np.ndarray, color: QColor) -> None:
+        self.p.setPen(QPen(QColor(0, 0, 0, 180), max(1.0, self.line_w * 0.3)))
+        self.p.setBrush(color)
+        self.p.drawEllipse(QPointF(*at), self.radius, self.radius)
+
+    def box(self, lines: list[str], x: float, y: float, color: QColor = TEXT) -> None:
+        """Text lines on a semi-transparent box whose top-left is at (x, y), kept in frame."""
+        pad = self.metrics.height() * 0.3
+        tw = max(self.metrics.horizontalAdvance(t) for t in lines) + 2 * pad
+        th = self.metrics.height() * len(lines) + 2 * pad
+        x = min(max(0.0, x), max(0.0, self.w - tw))
+        y = min(max(0.0, y), max(0.0, self.h - th))
+        self.p.setPen(Qt.PenStyle.NoPen)
+        self.p.setBrush(BOX)
+        self.p.drawRoundedRect(QRectF(x, y, tw, th), pad, pad)
+        self.p.setPen(color)
+        for i, text in enumerate(lines):
+            base = y + pad + self.metrics.ascent() + i * self.metrics.height()
+            self.p.drawText(QPointF(x + pad, base), text)
+
+    def tag(self, text: str, at: np.ndarray, direction: float) -> None:
+        """A value label beside a point: to the right (direction > 0) or left of it."""
+        gap = self.radius * 2.5
+        width = self.metrics.horizontalAdvance(text) + self.metrics.height() * 0.6
+        x = at[0] + gap if direction > 0 else at[0] - gap - width
+        self.box([text], x, at[1] - self.metrics.height() * 0.65)
+
+
+def _angle_marks(pp: _Painter, origin: np.ndarray, end: np.ndarray, ref: np.ndarray,
+                 arc_frac: float) -> None:
+    """Measured segment origin->end, reference origin->ref and the arc between them."""
+    pp.line(origin, ref, REFERENCE)
+    pp.line(origin, end, MEASURED)
+    length = float(np.linalg.norm(end - origin))
+    if length > 1.0:
+        pp.arc(origin, ref - origin, end - origin, length * arc_frac)
+
+
+def _draw_side(pp: _Painter, pts: _Points, m: Measurement, side: str) -> None:
+    ear, sh, hip = pts[f"{side}_ear"], pts[f"{side}_shoulder"], pts[f"{side}_hip"]
+    cva, torso = m.values.get("cva_deg"), m.values.get("torso_incl_deg")
+    if cva is not None and pts.ok(f"{side}_ear", f"{side}_shoulder"):
+        facing = 1.0 if pts["nose"][0] >= ear[0] else -1.0  # the way the face points
+        neck = float(np.linalg.norm(ear - sh))
+        _angle_marks(pp, sh, ear, sh + (facing * neck, 0.0), 0.4)
+        pp.tag(f"CVA {cva:.0f}°", sh, -facing)  # behind the neck, clear of the arc
+    if torso is not None and pts.ok(f"{side}_hip", f"{side}_shoulder"):
+        length = float(np.linalg.norm(sh - hip))
+        _angle_marks(pp, hip, sh, hip - (0.0, length * 0.8), 0.3)
+        pp.tag(f"Torso {torso:+.0f}°", hip, -1.0 if sh[0] > hip[0] else 1.0)
+
+
+def _draw_front(pp: _Painter, pts: _Points, m: Measurement) -> None:
+    for column, title, pairs in (
+        ("shoulder_tilt_deg", "Shoulders", (("right_shoulder", "left_shoulder"),)),
+        ("head_tilt_deg", "Head", (("right_ear", "left_ear"), ("right_eye", "left_eye"))),
+    ):
+        value = m.values.get(column)
+        usable = [pair for pair in pairs if pts.ok(*pair)]  # same fallback as measure()
+        if value is None or not usable:
+            continue
+        a, b = sorted((pts[usable[0][0]], pts[usable[0][1]]), key=lambda p: p[0])
+        pp.line(a, (b[0], a[1]), REFERENCE)
+        pp.line(a, b, MEASURED)
+        pp.tag(f"{title} {value:+.0f}°", b, 1.0)
+    lean = m.values.get("lateral_lean_deg")
+    if lean is not None and pts.ok("left_hip", "right_hip", "left_shoulder", "right_shoulder"):
+        hip = (pts["left_hip"] + pts["right_hip"]) / 2
+        sh = (pts["left_shoulder"] + pts["right_shoulder"]) / 2
+        _angle_marks(pp, hip, sh, hip - (0.0, float(np.linalg.norm(sh - hip)) * 0.8), 0.3)
+        pp.tag(f"Lean {lean:+.0f}°", hip, 1.0)
+
+
+def _plumb_x(pts: _Points, view: str) -> float | None:
+    if view in SIDE_VIEWS:
+        for name in (f"{view}_ankle", f"{view}_hip"):
+            if pts.ok(name):
+                return float(pts[name][0])
+    elif view in FRONTAL_VIEWS and pts.ok("left_hip", "right_hip"):
+        return float((pts["left_hip"][0] + pts["right_hip"][0]) / 2)
+    return None
+
+
+def _draw_skeleton(pp: _Painter, pts: _Points) -> list[str]:
+    """Draw the bones; return the landmarks whose dots belong to the drawn skeleton."""
+    # The lower body only where that side's hip and knee are seen (not hidden by a desk).
+    sides = {s for s in ("left", "right") if pts.ok(f"{s}_hip", f"{s}_knee")}
+    edges = [*UPPER_BODY_EDGES, *(e for e in LOWER_BODY_EDGES if e[0].split("_")[0] in sides)]
+    for a, b in edges:
+        if pts.ok(a, b):
+            pp.line(pts[a], pts[b], SKELETON, pp.line_w * 0.7)
+    return list(dict.fromkeys(n for edge in edges for n in edge))
+
+
+def _draw_dots(pp: _Painter, pts: _Points, names: list[str], min_vis: float) -> None:
+    for name in names:
+        i = INDEX[name]
+        if not pts.inside[i]:  # a point outside the frame has nowhere honest to go
+            continue
+        v = pts.visibility[i]
+        pp.dot(pts.xy[i], GOOD if v >= GOOD_VISIBILITY else FAIR if v >= min_vis else POOR)
+
+
+def render_overlay(image_bgr: np.ndarray, pose: Pose | None, measurement: Measurement,
+                   classification: Classification | None = None,
+                   options: OverlayOptions | None = None) -> QImage:
+    """Return a new QImage (same size as the frame) with the overlay drawn on it."""
+    opts = options or OverlayOptions()
+    frame = np.ascontiguousarray(image_bgr)  # a copy only when the input is a strided view
+    if frame.ndim == 2:  # grayscale source: Qt wants three channels here
+        frame = np.repeat(frame[:, :, None], 3, axis=2)
+    h, w = frame.shape[:2]
+    # .copy() detaches the QImage from the numpy buffer, which may go away after return.
+    image = QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_BGR888).copy()
+    if opts.mirror:
+        image = image.flipped(Qt.Orientation.Horizontal)
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+
+    pp = _Painter(image)
+    try:
+        if opts.grid:
+            step = w / 10
+            for k in range(1, int(h / step) + 1 if step > 0 else 0):
+                pp.line((0, k * step), (w, k * step), GRID, 1.0)
+            for k in range(1, 10):
+                pp.line((k * step, 0), (k * step, h), GRID, 1.0)
+        if pose is not None:
+            pts = _Points(pose, w, h, opts.mirror, opts.min_visibility)
+            x = _plumb_x(pts, measurement.view) if opts.plumb_line else None
+            if x is not None:
+                pp.line((x, 0), (x, h), PLUMB, max(1.0, pp.line_w * 0.4), dashed=True)
+            names = _draw_skeleton(pp, pts)
+            if measurement.view in SIDE_VIEWS:
+                _draw_side(pp, pts, measurement, measurement.view)
+            elif measurement.view in FRONTAL_VIEWS:
+                _draw_front(pp, pts, measurement)
+            _draw_dots(pp, pts, names, opts.min_visibility)  # on top: visibility stays legible
+        lines = no_reading_lines(measurement)
+        if lines:
+            margin = pp.radius
+            pp.box(lines, margin, margin, NOTICE_TEXT)
+        if classification is not None and classification.label:
+            text = classification.label.replace("_", " ").replace("+", " + ")
+            if classification.confidence is not None:
+                text += f" {classification.confidence * 100:.0f} %"
+            height = pp.metrics.height() * 1.6
+            pp.box([text], pp.radius, h - pp.radius - height)
+    finally:
+        pp.p.end()  # a QPainter left open on a QImage crashes when the image is freed
+    return image

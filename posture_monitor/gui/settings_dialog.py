@@ -1,0 +1,159 @@
+"""Settings dialog: a form over `AppSettings`; validation and storage stay in the core."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from posture_monitor.core.app_settings import AppSettings
+
+RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080))
+FPS_CHOICES = (15, 30, 60)
+MODEL_CHOICES = (("lite", "Lite (faster)"), ("full", "Full (more accurate)"))
+DECIMAL_CHOICES = ((0, "Whole degrees (12°)"), (1, "Tenths of a degree (12.3°)"))
+CHECK_BOXES = {
+    "smoothing": ("Smooth landmarks (One Euro filter)",
+                  "Removes jitter at rest while still following quick movements."),
+    "mirror": ("Mirror the camera image", "Show yourself as in a mirror (self-view)."),
+    "grid": ("Show grid", "Draw a reference grid over the image."),
+    "plumb_line": ("Show plumb line", "Draw a true vertical line through the body."),
+    "record_video": ("Record video frames",
+                     "Off: video frames are never stored. On: frames are saved with the "
+                     "measurements."),
+}
+
+
+def _range(name: str) -> tuple[float, float]:
+    # The limits come from AppSettings so the widgets cannot allow what the core rejects.
+    return next(f.metadata["range"] for f in fields(AppSettings) if f.name == name)
+
+
+def _spin(name: str, suffix: str = "") -> QSpinBox:
+    box = QSpinBox(objectName=name)
+    box.setRange(*(int(v) for v in _range(name)))
+    box.setSuffix(suffix)
+    return box
+
+
+def _double_spin(name: str, tip: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox(objectName=name)
+    box.setRange(*_range(name))
+    box.setDecimals(2)
+    box.setSingleStep(0.05)
+    box.setToolTip(tip)
+    return box
+
+
+def _combo(name: str, items) -> QComboBox:
+    combo = QComboBox(objectName=name)
+    for data, text in items:
+        combo.addItem(text, data)
+    return combo
+
+
+def _select(combo: QComboBox, data, text: str) -> None:
+    # A value from the file that the list lacks (e.g. a camera mode typed by hand) is
+    # added rather than silently replaced, so opening and closing the dialog keeps it.
+    index = combo.findData(data)
+    if index < 0:
+        combo.addItem(text, data)
+        index = combo.count() - 1
+    combo.setCurrentIndex(index)
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: AppSettings | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.camera_index = _spin("camera_index")
+        self.camera_index.setToolTip("0 is the first camera the system lists.")
+        # Item data is "WxH" text: Qt round-trips strings exactly, Python tuples not always.
+        self.resolution = _combo("resolution", ((f"{w}x{h}", f"{w} x {h}") for w, h in RESOLUTIONS))
+        self.camera_fps = _combo("camera_fps", ((f, f"{f} fps") for f in FPS_CHOICES))
+        self.model = _combo("model", MODEL_CHOICES)
+        self.min_visibility = _double_spin(
+            "min_visibility", "Landmarks MediaPipe rates less visible than this are ignored.")
+        self.decision_threshold = _double_spin(
+            "decision_threshold", "A posture label is shown when its probability is above this.")
+        self.plot_window_s = _spin("plot_window_s", " s")
+        self.angle_decimals = _combo("angle_decimals", DECIMAL_CHOICES)
+        self.checks = {name: QCheckBox(text, objectName=name, toolTip=tip)
+                       for name, (text, tip) in CHECK_BOXES.items()}
+
+        camera = QFormLayout()
+        camera.addRow("Camera number", self.camera_index)
+        camera.addRow("Resolution", self.resolution)
+        camera.addRow("Frame rate", self.camera_fps)
+        analysis = QFormLayout()
+        analysis.addRow("Pose model", self.model)
+        analysis.addRow(self.checks["smoothing"])
+        analysis.addRow("Minimum landmark visibility", self.min_visibility)
+        analysis.addRow("Label threshold", self.decision_threshold)
+        display = QFormLayout()
+        display.addRow("Plot window", self.plot_window_s)
+        display.addRow("Angle precision", self.angle_decimals)
+        for name in ("mirror", "grid", "plumb_line"):
+            display.addRow(self.checks[name])
+        privacy = QFormLayout()
+        privacy.addRow(self.checks["record_video"])
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults, objectName="buttons")
+        restore = buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
+        restore.setObjectName("restore_defaults")
+        restore.clicked.connect(lambda: self.set_settings(AppSettings()))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        for title, form in (("Camera", camera), ("Analysis", analysis), ("Display", display),
+                            ("Privacy", privacy)):
+            group = QGroupBox(title)
+            group.setLayout(form)
+            layout.addWidget(group)
+        layout.addWidget(buttons)
+        self.set_settings(settings if settings is not None else AppSettings())
+
+    def set_settings(self, settings: AppSettings) -> None:
+        """Show `settings` in the widgets (also used by "Restore defaults")."""
+        s = settings.validated()
+        self.camera_index.setValue(s.camera_index)
+        w, h = s.camera_width, s.camera_height
+        _select(self.resolution, f"{w}x{h}", f"{w} x {h}")
+        _select(self.camera_fps, s.camera_fps, f"{s.camera_fps} fps")
+        _select(self.model, s.model, s.model)
+        self.min_visibility.setValue(s.min_visibility)
+        self.decision_threshold.setValue(s.decision_threshold)
+        self.plot_window_s.setValue(s.plot_window_s)
+        _select(self.angle_decimals, s.angle_decimals, str(s.angle_decimals))
+        for name, box in self.checks.items():
+            box.setChecked(getattr(s, name))
+
+    def settings(self) -> AppSettings:
+        """The settings the widgets show now."""
+        width, height = (int(v) for v in self.resolution.currentData().split("x"))
+        return AppSettings(
+            camera_index=self.camera_index.value(),
+            camera_width=width,
+            camera_height=height,
+            camera_fps=self.camera_fps.currentData(),
+            model=self.model.currentData(),
+            min_visibility=round(self.min_visibility.value(), 2),
+            decision_threshold=round(self.decision_threshold.value(), 2),
+            plot_window_s=self.plot_window_s.value(),
+            angle_decimals=self.angle_decimals.currentData(),
+            **{name: box.isChecked() for name, box in self.checks.items()},
+        ).validated()

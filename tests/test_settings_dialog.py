@@ -1,0 +1,112 @@
+"""Settings dialog and About box (pytest-qt, offscreen)."""
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QPushButton, QSpinBox
+
+from posture_monitor import __version__
+from posture_monitor.core.app_settings import AppSettings
+from posture_monitor.core.classifier import resolve_classifier
+from posture_monitor.core.model_files import file_sha256, resolve_pose_model
+from posture_monitor.gui.about import NOT_MEDICAL, PRIVACY, about_text, package_version
+from posture_monitor.gui.settings_dialog import SettingsDialog
+
+CUSTOM = AppSettings(camera_index=3, camera_width=640, camera_height=480, camera_fps=60,
+                     model="lite", smoothing=False, min_visibility=0.7,
+                     decision_threshold=0.35, plot_window_s=300, angle_decimals=1,
+                     mirror=False, grid=True, plumb_line=False, record_video=True)
+
+
+def _dialog(qtbot, settings=None):
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_dialog_shows_given_settings(qtbot):
+    dialog = _dialog(qtbot, CUSTOM)
+    assert dialog.settings() == CUSTOM
+    assert dialog.findChild(QComboBox, "model").currentData() == "lite"
+    assert dialog.findChild(QComboBox, "resolution").currentText() == "640 x 480"
+    assert dialog.findChild(QSpinBox, "plot_window_s").value() == 300
+    assert dialog.findChild(QCheckBox, "record_video").isChecked()
+    assert _dialog(qtbot).settings() == AppSettings()
+
+
+def test_every_field_has_a_widget(qtbot):
+    dialog = _dialog(qtbot)
+    names = {"camera_index", "resolution", "camera_fps", "model", "smoothing",
+             "min_visibility", "decision_threshold", "plot_window_s", "angle_decimals",
+             "mirror", "grid", "plumb_line", "record_video", "restore_defaults"}
+    missing = [n for n in names if dialog.findChild(object, n) is None]
+    assert not missing
+
+
+def test_changed_widgets_are_reflected(qtbot):
+    dialog = _dialog(qtbot)
+    model = dialog.findChild(QComboBox, "model")
+    model.setCurrentIndex(model.findData("lite"))
+    resolution = dialog.findChild(QComboBox, "resolution")
+    resolution.setCurrentIndex(resolution.findData("1920x1080"))
+    fps = dialog.findChild(QComboBox, "camera_fps")
+    fps.setCurrentIndex(fps.findData(15))
+    dialog.findChild(QSpinBox, "camera_index").setValue(1)
+    dialog.findChild(QSpinBox, "plot_window_s").setValue(90)
+    dialog.findChild(QDoubleSpinBox, "min_visibility").setValue(0.65)
+    dialog.findChild(QDoubleSpinBox, "decision_threshold").setValue(0.8)
+    decimals = dialog.findChild(QComboBox, "angle_decimals")
+    decimals.setCurrentIndex(decimals.findData(1))
+    dialog.findChild(QCheckBox, "grid").setChecked(True)
+    dialog.findChild(QCheckBox, "smoothing").setChecked(False)
+    assert dialog.settings() == AppSettings(
+        camera_index=1, camera_width=1920, camera_height=1080, camera_fps=15, model="lite",
+        smoothing=False, min_visibility=0.65, decision_threshold=0.8, plot_window_s=90,
+        angle_decimals=1, grid=True)
+
+
+def test_widgets_cannot_leave_the_valid_range(qtbot):
+    dialog = _dialog(qtbot)
+    dialog.findChild(QSpinBox, "plot_window_s").setValue(5)
+    dialog.findChild(QDoubleSpinBox, "min_visibility").setValue(0.99)
+    s = dialog.settings()
+    assert (s.plot_window_s, s.min_visibility) == (10, 0.95)
+
+
+def test_unlisted_camera_mode_is_kept(qtbot):
+    odd = AppSettings(camera_width=800, camera_height=600, camera_fps=25)
+    assert _dialog(qtbot, odd).settings() == odd
+
+
+def test_restore_defaults(qtbot):
+    dialog = _dialog(qtbot, CUSTOM)
+    dialog.findChild(QPushButton, "restore_defaults").click()
+    assert dialog.settings() == AppSettings()
+
+
+def test_ok_and_cancel(qtbot):
+    dialog = _dialog(qtbot)
+    with qtbot.waitSignal(dialog.accepted, timeout=1000):
+        dialog.findChild(object, "buttons").accepted.emit()
+    dialog = _dialog(qtbot)
+    with qtbot.waitSignal(dialog.rejected, timeout=1000):
+        dialog.findChild(object, "buttons").rejected.emit()
+
+
+def test_about_text_names_versions_checksums_and_privacy():
+    text = about_text()
+    assert f"Posture Monitor {__version__}" in text
+    assert resolve_pose_model("lite").sha256 in text
+    assert resolve_pose_model("full").sha256 in text
+    assert file_sha256(resolve_classifier()) in text
+    for name in ("Python", "mediapipe", "PySide6", "pyqtgraph", "numpy", "ai-edge-litert"):
+        assert name in text
+    assert package_version("PySide6", "PySide6-Essentials") in text
+    assert PRIVACY in text and NOT_MEDICAL in text
+    assert package_version("no-such-distribution-xyz") == "not installed"
+
+
+def test_show_about_uses_message_box(monkeypatch):
+    import posture_monitor.gui.about as about
+
+    shown = []
+    monkeypatch.setattr(about.QMessageBox, "about", lambda *args: shown.append(args))
+    about.show_about(None)
+    assert shown and shown[0][1] == "About Posture Monitor" and PRIVACY in shown[0][2]

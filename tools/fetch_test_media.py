@@ -73,5 +73,39 @@ def fetch() -> Path:
     return MEDIA_DIR
 
 
+SEATED = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "seated_side_mit"
+# (photo, seconds): upright, slouched, upright again; the same person, side and framing.
+SEATED_SEQUENCE = (("straight_hf.jpg", 20), ("hunchback_hf.jpg", 30), ("straight_hf.jpg", 20))
+SEATED_FPS = 10
+
+
+def seated_sequence() -> Path:
+    """A real-person clip built from the committed MIT photos: upright 20 s -> slouched
+    30 s -> upright 20 s at 10 fps, half size. Still photos, honestly labelled as such:
+    no licensed real video of a posture change exists here."""
+    import cv2
+
+    target = MEDIA_DIR / "seated_sequence.mp4"
+    if target.exists():
+        return target
+    MEDIA_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp.mp4")
+    writer = None
+    for name, seconds in SEATED_SEQUENCE:
+        image = cv2.imread(str(SEATED / name))
+        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2))
+        if writer is None:
+            h, w = image.shape[:2]
+            writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), SEATED_FPS,
+                                     (w, h))
+        for _ in range(seconds * SEATED_FPS):
+            writer.write(image)
+    writer.release()
+    tmp.replace(target)
+    return target
+
+
 if __name__ == "__main__":
-    print(f"test media ready in {fetch()}")
+    fetch()
+    seated_sequence()
+    print(f"test media ready in {MEDIA_DIR}")

@@ -101,7 +101,8 @@ def load_settings(path: Path | None = None) -> tuple[AppSettings, str | None]:
     """Settings from `path` (default `settings_path()`) and a one-line warning, or None.
 
     A missing file is a first start, not a problem: defaults without a warning. Unknown
-    keys are ignored silently so a newer version's file still loads.
+    keys are ignored silently so a newer version's file still loads, and missing keys take
+    their defaults silently so an older version's file does too.
     """
     path = Path(path) if path is not None else settings_path()
     try:
@@ -114,10 +115,7 @@ def load_settings(path: Path | None = None) -> tuple[AppSettings, str | None]:
     if not isinstance(data, dict):
         return AppSettings(), f"settings file {path} is not a JSON object; using defaults"
     names = [f.name for f in fields(AppSettings)]
-    missing = [n for n in names if n not in data]
     settings, issues = _check(AppSettings(**{n: data[n] for n in names if n in data}))
-    if missing:
-        issues.append(f"missing {', '.join(missing)} (defaults used)")
     if not issues:
         return settings, None
     shown = "; ".join(issues[:3]) + (f"; and {len(issues) - 3} more" if len(issues) > 3 else "")

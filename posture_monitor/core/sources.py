@@ -190,6 +190,37 @@ class VideoFileSource(FrameSource):
         self._cap.release()
 
 
+class VideoAsCameraSource(VideoFileSource):
+    """A video file in a camera's role: frames arrive in real time at the file's rate and
+    the clip loops, so everything above this interface takes the camera path. Used by the
+    tests, the display benchmark and demos on machines without a camera."""
+
+    is_live = True
+
+    def __init__(self, path: Path, loop: bool = True) -> None:
+        super().__init__(path)
+        self.kind = "camera"
+        self.description = f"{path.name} (as a camera)"
+        self.loop = loop
+        self._t0 = time.monotonic()
+        self._delivered = 0
+
+    def read(self) -> Frame | None:
+        due = self._t0 + self._delivered / self.fps
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        frame = super().read()
+        if frame is None and self.loop:
+            self.seek(0)
+            frame = super().read()
+        if frame is None:
+            return None
+        frame = Frame(self._delivered, time.monotonic() - self._t0, frame.image)
+        self._delivered += 1
+        return frame
+
+
 def _read_image(path: Path) -> np.ndarray | None:
     # imdecode(fromfile) instead of imread: works with non-ASCII paths on Windows.
     data = np.fromfile(str(path), dtype=np.uint8)

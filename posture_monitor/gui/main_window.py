@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QSplitter,
@@ -34,6 +35,7 @@ from posture_monitor.gui.side_panel import SidePanel
 
 RENDER_INTERVAL_MS = 33  # the GUI draws at up to 30 Hz, only when a new frame is due
 PLOT_INTERVAL_MS = 100  # plots and status bar refresh at 10 Hz: enough for the eye
+SIDE_PANEL_WIDTH = 380  # room for "no reading (low visibility: left ear)" beside a name
 BANNER_STYLES = {"warn": "background:#f39c12;color:black;padding:6px;font-weight:bold",
                  "ok": "background:#27ae60;color:white;padding:6px;font-weight:bold",
                  "error": "background:#c0392b;color:white;padding:6px;font-weight:bold"}
@@ -67,7 +69,8 @@ class VideoView(QLabel):
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: AppSettings, source: str | None = None,
-                 sessions_dir: Path | None = None, settings_path: Path | None = None) -> None:
+                 sessions_dir: Path | None = None, settings_path: Path | None = None,
+                 source_factory=None) -> None:
         super().__init__()
         self.app_settings = settings
         self.settings_path = settings_path
@@ -84,7 +87,7 @@ class MainWindow(QMainWindow):
         self.plot_timer = QTimer(self, interval=PLOT_INTERVAL_MS, timeout=self._refresh_slow)
         self.render_timer.start()
         self.plot_timer.start()
-        self.open(source if source is not None else str(settings.camera_index))
+        self.open(source if source is not None else str(settings.camera_index), source_factory)
 
     # --- layout ------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -117,9 +120,13 @@ class MainWindow(QMainWindow):
         v.addWidget(self.seek)
         self.side = SidePanel()
         self.side.decimals = self.app_settings.angle_decimals
+        side_scroll = QScrollArea(widgetResizable=True)  # rows keep their height, scroll
+        side_scroll.setWidget(self.side)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_scroll.setMinimumWidth(SIDE_PANEL_WIDTH)
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(left)
-        top.addWidget(self.side)
+        top.addWidget(side_scroll)
         top.setStretchFactor(0, 4)
         self.plots = LivePlots(self.app_settings.plot_window_s)
         main = QSplitter(Qt.Orientation.Vertical)
@@ -186,15 +193,18 @@ class MainWindow(QMainWindow):
         self.source_menu.addAction("Open video file…", self.open_file_dialog)
 
     # --- sources -----------------------------------------------------------------
-    def open(self, spec: str) -> bool:
-        """Switch to a camera index or a file; on failure show the empty state."""
+    def open(self, spec: str, factory=None) -> bool:
+        """Switch to a camera index or a file (or any FrameSource `factory`); on failure
+        show the empty state."""
         self.close_engine()
         s = self.app_settings
 
-        def factory():
+        def default_factory():
             if spec.isdigit():
                 return CameraSource(int(spec), s.camera_width, s.camera_height, s.camera_fps)
             return open_source(spec)
+
+        factory = factory or default_factory
 
         try:
             engine = LiveEngine(factory, s.to_analysis_settings())

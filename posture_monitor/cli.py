@@ -179,9 +179,10 @@ def _has_display() -> bool:
 
 
 def _gui_available() -> bool:
+    """Qt loads (a missing system library such as libGL makes it fail on bare servers)."""
     try:
-        import posture_monitor.gui  # noqa: F401
-    except ImportError:
+        import PySide6.QtWidgets  # noqa: F401
+    except (ImportError, OSError):
         return False
     return True
 
@@ -203,8 +204,8 @@ def cmd_start(args: argparse.Namespace) -> int:
         from posture_monitor.gui.main import run_gui
 
         return run_gui(source, args.model)
-    reason = "No display found" if not _has_display() else "The desktop window is not in " \
-        "this version yet"
+    reason = ("No display found" if not _has_display()
+              else "The desktop window cannot start (Qt failed to load)")
     out_dir = args.out or _default_sessions_dir()
     print(f"{reason}: analysing headless into CSV in {out_dir}.")
     return run_analysis([source], out_dir, _settings(args))

@@ -43,7 +43,9 @@ def test_window_shows_frames_angles_and_moving_plots(make_window, qtbot, sports2
     w = make_window("0", _camera(sports2d_video))
     qtbot.waitUntil(lambda: w.frames_shown > 30, timeout=60_000)
     assert w.stack.currentIndex() == 1 and w.video.image is not None
-    assert w.video.image.width() == 1768  # the frame itself, with its overlay
+    shown = w.video.image  # fitted to the view, with the frame's aspect ratio
+    assert shown.width() <= max(w.video.width(), 1) and shown.height() <= w.video.height()
+    assert abs(shown.width() / shown.height() - 1768 / 994) < 0.02
     qtbot.waitUntil(lambda: w.side.values["cva_deg"].text() not in ("-", ""), timeout=30_000)
     assert w.side.view.text() != "-"
     size = w.plots.buffer.size
@@ -67,7 +69,9 @@ def test_recording_writes_the_analyze_columns(make_window, qtbot, sports2d_video
     assert meta["status"] == "complete" and meta["classifier"]["sha256"]
     assert not list((tmp_path / "sessions").glob("*.mp4"))  # no video unless asked
     snap = w.snapshot()
-    assert snap.read_bytes()[:4] == b"\x89PNG"
+    from PySide6.QtGui import QImage
+
+    assert QImage(str(snap)).width() == 1768  # full resolution, not the fitted view
 
 
 def test_missing_camera_shows_the_empty_state(make_window):
@@ -104,6 +108,20 @@ def test_lost_camera_banner(make_window, qtbot, sports2d_video):
     qtbot.waitUntil(lambda: "Camera lost" in w.banner.text(), timeout=30_000)
     assert w.banner.isVisible()
     qtbot.waitUntil(lambda: "Camera back" in w.banner.text(), timeout=30_000)
+
+
+def test_dropping_a_video_opens_it(make_window, qtbot, sports2d_video):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    w = make_window("7")  # starts on the empty state
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(sports2d_video))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    w.dropEvent(event)
+    assert w.engine is not None and w.stack.currentIndex() == 1
+    qtbot.waitUntil(lambda: w.frames_shown > 3, timeout=60_000)
 
 
 def test_close_stops_threads_and_saves_settings(make_window, qtbot, sports2d_video, tmp_path):

@@ -86,7 +86,7 @@ class LiveEngine:
         self._events: queue.Queue[tuple[str, str]] = queue.Queue()
         self._capture_rate, self._analysis_rate, self._display_rate = _Rate(), _Rate(), _Rate()
         self._latencies: deque[float] = deque(maxlen=300)
-        self._last_shown_index: int | None = None
+        self._last_shown_t: float | None = None
         self.model_name = self.settings.model
         self.classifier_info: dict | None = None
         self.pose_model_info: dict = {}
@@ -188,10 +188,10 @@ class LiveEngine:
     def pick(self) -> DisplayItem | None:
         """The frame to draw now; None when there is nothing new to draw."""
         now = self._clock()
-        item = self.timeline.pick(now)
-        if item is None or item.frame.index == self._last_shown_index:
+        item = self.timeline.pick(now, self._last_shown_t)
+        if item is None or item.t_capture == self._last_shown_t:
             return None
-        self._last_shown_index = item.frame.index
+        self._last_shown_t = item.t_capture
         self._display_rate.tick(now)
         self._latencies.append(now - item.t_capture)
         return item
@@ -219,6 +219,7 @@ class LiveEngine:
                     self.source.seek(self._seek_to)
                 self._seek_to, t_start, first_time = None, None, None
                 self.timeline.clear()
+                self._last_shown_t = None
             try:
                 with self._source_lock:
                     frame = self.source.read() if self.source is not None else None

@@ -22,6 +22,9 @@ from posture_monitor.core.pose import Pose
 from posture_monitor.core.sources import Frame
 
 HISTORY_S = 2.0
+# After a stall the display catches up frame by frame, unless it fell this many frames
+# behind: then it jumps to the newest due frame (latency stays bounded).
+MAX_BACKLOG = 3
 _EMA = 0.1  # weight of a new latency/interval sample in the display delay
 
 
@@ -86,19 +89,23 @@ class DisplayTimeline:
         while len(self._results) > 1 and now - self._results[0][0] > HISTORY_S:
             self._results.popleft()
 
-    def pick(self, now: float) -> DisplayItem | None:
-        """The frame to show at monotonic time `now`, or None before the first result."""
+    def pick(self, now: float, after_t: float | None = None) -> DisplayItem | None:
+        """The frame to show at monotonic time `now`, or None before the first result.
+
+        With `after_t` (the capture time of the frame on screen) frames come in order: the
+        first due frame after it, so a short stall of the GUI skips nothing."""
         with self._lock:
             if not self._results or not self._frames:
                 return None
             newest_result_t = self._results[-1][0]
             target = min(now - self._delay_s, newest_result_t)
-            chosen = None
-            for cap in reversed(self._frames):
-                if cap.t_capture <= target:
-                    chosen = cap
-                    break
-            if chosen is None:  # everything captured is newer than the target
+            due = [c for c in self._frames if c.t_capture <= target
+                   and (after_t is None or c.t_capture > after_t)]
+            if due:
+                chosen = due[0] if after_t is not None and len(due) <= MAX_BACKLOG else due[-1]
+            elif after_t is not None:
+                return None  # nothing new is due yet
+            else:  # everything captured is newer than the target
                 chosen = self._frames[0]
             before = after = None
             for t, r in self._results:

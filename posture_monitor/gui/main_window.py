@@ -9,6 +9,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
@@ -33,7 +34,9 @@ from posture_monitor.gui.overlay import OverlayOptions, render_overlay
 from posture_monitor.gui.plots import LivePlots
 from posture_monitor.gui.side_panel import SidePanel
 
-RENDER_INTERVAL_MS = 33  # the GUI draws at up to 30 Hz, only when a new frame is due
+# The GUI looks for a due frame every 15 ms but draws only when there is a new one, so it
+# draws at the source's rate (30 Hz for a webcam) without beating against it.
+RENDER_POLL_MS = 15
 PLOT_INTERVAL_MS = 100  # plots and status bar refresh at 10 Hz: enough for the eye
 SIDE_PANEL_WIDTH = 380  # room for "no reading (low visibility: left ear)" beside a name
 BANNER_STYLES = {"warn": "background:#f39c12;color:black;padding:6px;font-weight:bold",
@@ -56,11 +59,19 @@ class VideoView(QLabel):
         self.image = image
         self._rescale()
 
+    def fit_scale(self, width: int, height: int) -> float:
+        """Scale that fits a width x height frame into the view (never enlarges)."""
+        return min(self.width() / width, self.height() / height, 1.0)
+
     def _rescale(self) -> None:
-        if self.image is not None:
-            self.setPixmap(QPixmap.fromImage(self.image).scaled(
-                self.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation))
+        if self.image is None:
+            return
+        pixmap = QPixmap.fromImage(self.image)
+        if pixmap.width() > self.width() or pixmap.height() > self.height():
+            # Frames arrive already fitted (see MainWindow._render); this is for resizes.
+            pixmap = pixmap.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                   Qt.TransformationMode.FastTransformation)
+        self.setPixmap(pixmap)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
         super().resizeEvent(event)
@@ -77,13 +88,14 @@ class MainWindow(QMainWindow):
         self.sessions_dir = sessions_dir or _default_sessions_dir()
         self.engine: LiveEngine | None = None
         self.last_csv: Path | None = None
+        self.last_item = None  # the DisplayItem on screen (snapshots redraw it full size)
         self.frames_shown = 0
         self.setWindowTitle("Posture Monitor")
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self._build_ui()
         self._build_actions()
-        self.render_timer = QTimer(self, interval=RENDER_INTERVAL_MS, timeout=self._render)
+        self.render_timer = QTimer(self, interval=RENDER_POLL_MS, timeout=self._render)
         self.plot_timer = QTimer(self, interval=PLOT_INTERVAL_MS, timeout=self._refresh_slow)
         self.render_timer.start()
         self.plot_timer.start()
@@ -262,18 +274,30 @@ class MainWindow(QMainWindow):
         item = engine.pick()
         if item is None:
             return
-        s = self.app_settings
-        options = OverlayOptions(mirror=self.mirror_action.isChecked(),
-                                 grid=self.grid_action.isChecked(), plumb_line=s.plumb_line,
-                                 min_visibility=s.min_visibility)
-        self.video.set_image(render_overlay(item.frame.image, item.pose,
-                                            item.result.measurement,
-                                            item.result.classification, options))
+        self.last_item = item
+        image = item.frame.image
+        h, w = image.shape[:2]
+        scale = self.video.fit_scale(w, h)
+        if scale < 0.95:
+            # Draw on the frame at the size it is shown: a 1768x994 frame costs the GUI
+            # thread several times more to paint and scale than the view needs. The
+            # landmarks are normalized, so the overlay lands on the same spots.
+            image = cv2.resize(image, (max(1, int(w * scale)), max(1, int(h * scale))),
+                               interpolation=cv2.INTER_AREA)
+        self.video.set_image(self._overlay(image, item))
         self.frames_shown += 1
         self.side.show_result(item.result)
         self.plots.append(item.t_capture, item.result.measurement.values | item.result.scores)
         if self.seek.isVisible() and not self.seek.isSliderDown():
             self.seek.setValue(item.frame.index)
+
+    def _overlay(self, image, item) -> QImage:
+        s = self.app_settings
+        options = OverlayOptions(mirror=self.mirror_action.isChecked(),
+                                 grid=self.grid_action.isChecked(), plumb_line=s.plumb_line,
+                                 min_visibility=s.min_visibility)
+        return render_overlay(image, item.pose, item.result.measurement,
+                              item.result.classification, options)
 
     def _refresh_slow(self) -> None:
         engine = self.engine  # a local: closing may clear the attribute meanwhile
@@ -332,11 +356,12 @@ class MainWindow(QMainWindow):
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
     def snapshot(self) -> Path | None:
-        if self.video.image is None:
+        """The current view with its overlay, at the camera's full resolution."""
+        if self.last_item is None:
             return None
         self.sessions_dir.mkdir(parents=True, exist_ok=True)
         path = self.sessions_dir / time.strftime("snapshot-%Y%m%d-%H%M%S.png")
-        self.video.image.save(str(path))
+        self._overlay(self.last_item.frame.image, self.last_item).save(str(path))
         self.statusBar().showMessage(f"Snapshot saved: {path}", 5000)
         return path
 

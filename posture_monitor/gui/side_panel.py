@@ -61,12 +61,16 @@ class SidePanel(QWidget):
             label = self.values[m_def.column]
             if v is not None:
                 text = f"{v:.3f}" if m_def.unit == "ratio" else f"{v:.{self.decimals}f}°"
-                label.setText(text)
-                label.setStyleSheet("")
             else:
                 why = reasons.get(m_def.column)
-                label.setText("no reading" + (f" ({why.replace('_', ' ')})" if why else ""))
-                label.setStyleSheet("color: #888")
+                text = "no reading" + (f" ({why.replace('_', ' ')})" if why else "")
+            label.setText(text)
+            # Restyle only on a change: setStyleSheet re-polishes the widget, which costs
+            # far more than setText and runs 30 times a second here.
+            withheld = v is None
+            if label.property("withheld") != withheld:
+                label.setProperty("withheld", withheld)
+                label.setStyleSheet("color: #888" if withheld else "")
         c = result.classification
         if c.label is None:
             self.posture.setText("no reading")

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import cv2
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QImage, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSlider,
     QSplitter,
     QStackedWidget,
@@ -33,6 +32,7 @@ from posture_monitor.core.sources import CameraSource, open_source, probe_camera
 from posture_monitor.gui.overlay import OverlayOptions, render_overlay
 from posture_monitor.gui.plots import LivePlots
 from posture_monitor.gui.side_panel import SidePanel
+from posture_monitor.gui.video_view import VideoView
 
 # The GUI looks for a due frame every 15 ms but draws only when there is a new one, so it
 # draws at the source's rate (30 Hz for a webcam) without beating against it.
@@ -42,40 +42,6 @@ SIDE_PANEL_WIDTH = 380  # room for "no reading (low visibility: left ear)" besid
 BANNER_STYLES = {"warn": "background:#f39c12;color:black;padding:6px;font-weight:bold",
                  "ok": "background:#27ae60;color:white;padding:6px;font-weight:bold",
                  "error": "background:#c0392b;color:white;padding:6px;font-weight:bold"}
-
-
-class VideoView(QLabel):
-    """Shows the newest rendered frame scaled to fit, keeping its aspect ratio."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(320, 240)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setStyleSheet("background:#111")
-        self.image: QImage | None = None
-
-    def set_image(self, image: QImage) -> None:
-        self.image = image
-        self._rescale()
-
-    def fit_scale(self, width: int, height: int) -> float:
-        """Scale that fits a width x height frame into the view (never enlarges)."""
-        return min(self.width() / width, self.height() / height, 1.0)
-
-    def _rescale(self) -> None:
-        if self.image is None:
-            return
-        pixmap = QPixmap.fromImage(self.image)
-        if pixmap.width() > self.width() or pixmap.height() > self.height():
-            # Frames arrive already fitted (see MainWindow._render); this is for resizes.
-            pixmap = pixmap.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                   Qt.TransformationMode.FastTransformation)
-        self.setPixmap(pixmap)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
-        super().resizeEvent(event)
-        self._rescale()
 
 
 class MainWindow(QMainWindow):

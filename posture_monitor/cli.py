@@ -192,18 +192,18 @@ def cmd_start(args: argparse.Namespace) -> int:
     from posture_monitor.core.resources import sample_video
     from posture_monitor.core.sources import CameraSource
 
-    source = args.source
+    source, sample = args.source, False
     if source.isdigit():
         try:
             CameraSource(int(source)).close()
         except SourceError:
-            source = str(sample_video())
+            source, sample = str(sample_video()), True
             print(f"No camera found at index {args.source}: playing the bundled sample clip "
                   f"instead ({source}).")
     if _has_display() and _gui_available():
         from posture_monitor.gui.main import run_gui
 
-        return run_gui(source, args.model)
+        return run_gui(source, args.model, loop=sample)
     reason = ("No display found" if not _has_display()
               else "The desktop window cannot start (Qt failed to load)")
     out_dir = args.out or _default_sessions_dir()

@@ -9,8 +9,10 @@ import sys
 from posture_monitor.core.app_settings import load_settings, settings_path
 
 
-def run_gui(source: str | None = None, model: str | None = None) -> int:
-    """Open the window on `source` (camera index or file; default: the saved camera)."""
+def run_gui(source: str | None = None, model: str | None = None, loop: bool = False) -> int:
+    """Open the window on `source` (camera index or file; default: the saved camera).
+
+    `loop` plays a file in a camera's role, endlessly: the bundled sample is only 1.7 s."""
     from dataclasses import replace
 
     from PySide6.QtCore import QTimer
@@ -24,7 +26,19 @@ def run_gui(source: str | None = None, model: str | None = None) -> int:
     settings, warning = load_settings()
     if model:
         settings = replace(settings, model=model)
-    window = MainWindow(settings, source, settings_path=settings_path())
+    factory = None
+    if loop and source is not None:
+        from pathlib import Path
+
+        from posture_monitor.core.sources import VideoAsCameraSource
+
+        def factory():
+            sample = VideoAsCameraSource(Path(source))
+            sample.description = f"{Path(source).name} (bundled sample, looping)"
+            return sample
+
+    window = MainWindow(settings, source, settings_path=settings_path(),
+                        source_factory=factory)
     if warning:
         window.show_banner("warn", warning)
     # Ctrl+C in the terminal and SIGTERM at logout close the window the normal way, so

@@ -31,6 +31,8 @@ def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
                    help="also write the raw landmark columns (33 points x 8 values)")
     p.add_argument("--classifier", default="default", metavar="default|none|PATH",
                    help="posture classifier: the shipped one, none, or a .tflite file")
+    p.add_argument("--onset", type=float, default=10.0, metavar="S",
+                   help="alert only after a deviation lasts S seconds (0-60, default 10)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,10 +111,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace):
+    from posture_monitor.core.alerts import AlertSettings
     from posture_monitor.core.settings import AnalysisSettings, SmoothingSettings
 
+    if not 0 <= args.onset <= 60:
+        raise UserError(f"--onset must be between 0 and 60 seconds, not {args.onset:g}")
     base = AnalysisSettings(model=args.model, landmarks=args.landmarks,
-                            classifier=args.classifier)
+                            classifier=args.classifier,
+                            alerts=AlertSettings(onset_s=args.onset))
     return replace(base, smoothing=SmoothingSettings(enabled=not args.no_smooth))
 
 

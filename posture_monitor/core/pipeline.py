@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from posture_monitor.core.alerts import BASELINE_RULES, AlertEngine, AlertUpdate, label_rules
 from posture_monitor.core.classifier import ABSTAIN, Classification, PostureClassifier
 from posture_monitor.core.metrics import Measurement, measure
 from posture_monitor.core.model_files import ModelFile, resolve_pose_model
@@ -25,6 +26,7 @@ class FrameResult:
     classification: Classification = field(default_factory=lambda: ABSTAIN)
     scores: dict[str, float | None] = field(
         default_factory=lambda: dict.fromkeys(SCORE_COLUMNS))
+    alert: AlertUpdate | None = None  # None for independent photos
 
 
 class PosePipeline:
@@ -42,6 +44,11 @@ class PosePipeline:
         tau = self.settings.score_time_constant_s if sequence else 1e-6
         self._scorer = ImbalanceScorer(time_constant_s=tau)
         self._estimator = PoseEstimator(self.model, video_mode=sequence)
+        self.baseline = None
+        threshold = self.settings.decision_threshold or 0.5
+        # Alerts need time: only for sequences (video, camera), never across photos.
+        self.alerts = (AlertEngine(label_rules(threshold), self.settings.alerts)
+                       if sequence else None)
         s = self.settings.smoothing
         # Smoothing only makes sense between consecutive moments of one scene.
         self._smooth = s.enabled and sequence
@@ -65,9 +72,33 @@ class PosePipeline:
         if self.classifier is not None:
             classification = self.classifier.classify(pose, measurement, width, height)
         scores = self._scorer.update(classification.probabilities, frame.time_s)
+        alert = None
+        if self.alerts is not None:
+            present = pose is not None and measurement.view != "unknown"
+            alert = self.alerts.update(frame.time_s, present,
+                                       self._alert_values(measurement, classification))
         t2 = time.perf_counter()
         return FrameResult(frame, pose, measurement, (t1 - t0) * 1e3, (t2 - t1) * 1e3,
-                           classification, scores)
+                           classification, scores, alert)
+
+    def _alert_values(self, m: Measurement, c: Classification) -> dict[str, float | None]:
+        values: dict[str, float | None] = dict(m.values)
+        values.update({f"p_{k}": v for k, v in c.probabilities.items()})
+        if self.baseline is not None:
+            values.update({f"dev_{k}": v for k, v in self.baseline.deviation(m.values).items()})
+        return values
+
+    def set_baseline(self, baseline, t: float, rules=None) -> None:
+        """Alert on deviations from this person's baseline (None: back to the classifier's
+        labels); starts the grace period after calibration."""
+        self.baseline = baseline
+        if self.alerts is None:
+            return
+        if rules is None:
+            rules = BASELINE_RULES if baseline is not None else label_rules(
+                self.settings.decision_threshold or 0.5)
+        self.alerts = AlertEngine(tuple(rules), self.settings.alerts)
+        self.alerts.start_grace(t)
 
     def _smoothed(self, pose: Pose, t: float) -> Pose:
         gap = self.settings.smoothing.reset_after_gap_s

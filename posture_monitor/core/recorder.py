@@ -25,6 +25,7 @@ from posture_monitor.core.scoring import SCORE_COLUMNS
 
 CLASSIFIER_COLUMNS = ("posture_label", "posture_confidence",
                       *(f"p_{n}" for n in LABEL_NAMES), *SCORE_COLUMNS)
+ALERT_COLUMNS = ("alert_state", "alert_event", "alert_reason")
 
 FLUSH_INTERVAL_S = 1.0
 LANDMARK_FIELDS = ("x", "y", "z", "vis", "pres", "wx", "wy", "wz")
@@ -47,6 +48,9 @@ BASE_UNITS: dict[str, str] = {
     "score_shoulders": "0-100 imbalance score (shoulder asymmetry), smoothed over time",
     "score_trunk": "0-100 imbalance score (trunk flexion, extension, lateral lean), smoothed",
     "score_overall": "0-100, the worst region score",
+    "alert_state": "ok | warning | alert | away (empty for photos): core/alerts.py",
+    "alert_event": "1 on the frame an alert starts",
+    "alert_reason": "why the state is warning or alert, e.g. 'Trunk flexion for 12 s: ...'",
 }
 
 
@@ -55,7 +59,7 @@ def csv_columns(images: bool = False, landmarks: bool = False) -> list[str]:
                                                         "view_yaw_deg"]
     cols += list(METRIC_COLUMNS)
     cols += ["quality"] + [f"vis_{n}" for n in KEY_LANDMARKS] + ["flags"]
-    cols += list(CLASSIFIER_COLUMNS)
+    cols += list(CLASSIFIER_COLUMNS) + list(ALERT_COLUMNS)
     if landmarks:
         cols += [f"{n}_{f}" for n in NAMES for f in LANDMARK_FIELDS]
     return cols
@@ -138,6 +142,9 @@ class SessionRecorder:
         row += [c.label or "", _fmt(c.confidence, 3)]
         row += [_fmt(c.probabilities[n], 3) for n in LABEL_NAMES]
         row += [_fmt(result.scores[s], 1) for s in SCORE_COLUMNS]
+        a = result.alert
+        row += ["", "", ""] if a is None else [a.state.value, "1" if a.new_alert else "0",
+                                               a.reason or ""]
         if self.landmarks:
             if pose is None:
                 row += [""] * (len(NAMES) * len(LANDMARK_FIELDS))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from posture_monitor.core.alerts import AlertSettings
+
 
 @dataclass(frozen=True)
 class QualitySettings:
@@ -49,6 +51,7 @@ class AnalysisSettings:
     # Probability above which a label is reported; None keeps the model's own (0.5).
     decision_threshold: float | None = None
     score_time_constant_s: float = 1.0  # smoothing of the imbalance scores
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
     smoothing: SmoothingSettings = field(default_factory=SmoothingSettings)
     landmarks: bool = False  # write raw landmark columns too

@@ -1,0 +1,185 @@
+"""Posture alerts: a pure state machine, driven by time stamps, used by the app and `analyze`.
+
+What desk users of posture tools keep asking for: no alarm for a glance at the keyboard
+(onset delay), no flicker at the threshold (dead zone and a recovery time), no nagging
+(cooldown), no alarm right after calibrating or coming back (grace), and silence while
+they are away. States:
+
+  ok       no rule deviates
+  warning  a rule deviates, but not yet for `onset_s` (or an alert is held back by
+           grace or cooldown)
+  alert    a rule has deviated for at least `onset_s`; ends once every rule has been
+           back past its dead zone for `clear_s`
+  away     nobody in view for `away_after_s`; timers start afresh on return, after grace
+
+Rules read one number per frame: a classifier probability (`p_<label>`), a metric, or a
+metric's deviation from the person's baseline (`dev_<metric>`). A missing number (metric
+withheld) neither extends nor ends a deviation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from posture_monitor.core.labels import LABELS
+
+
+class AlertState(str, Enum):
+    OK = "ok"
+    WARNING = "warning"
+    ALERT = "alert"
+    AWAY = "away"
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    key: str  # value looked up per frame: "p_trunk_flexion", "cva_deg", "dev_cva_deg"
+    direction: str  # "above", "below" or "outside" (|value| above the threshold)
+    threshold: float
+    dead_zone: float = 0.0  # back to normal only this far past the threshold
+    message: str = ""  # "Head forward"
+    unit: str = ""  # "deg" for angles, "" for probabilities
+
+    def deviates(self, v: float) -> bool:
+        if self.direction == "above":
+            return v > self.threshold
+        if self.direction == "below":
+            return v < self.threshold
+        return abs(v) > self.threshold
+
+    def recovered(self, v: float) -> bool:
+        if self.direction == "above":
+            return v < self.threshold - self.dead_zone
+        if self.direction == "below":
+            return v > self.threshold + self.dead_zone
+        return abs(v) < self.threshold - self.dead_zone
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    onset_s: float = 10.0  # a deviation must last this long (0-60 s)
+    clear_s: float = 2.0  # ...and the recovery this long before the alert ends
+    cooldown_s: float = 60.0  # from the end of one alert to the start of the next
+    grace_s: float = 10.0  # after calibration or resuming: no alert starts
+    away_after_s: float = 3.0  # nobody in view this long: away
+
+
+def label_rules(threshold: float = 0.5, dead_zone: float = 0.15) -> tuple[AlertRule, ...]:
+    """Without a baseline: the classifier's labels (probability above `threshold`)."""
+    return tuple(AlertRule(f"p_{lbl.name}", "above", threshold, dead_zone,
+                           lbl.name.replace("_", " ").capitalize()) for lbl in LABELS)
+
+
+# With a baseline: deviations from the person's own neutral. Defaults sit beyond the
+# smallest real change of app-based CVA (about 5 deg, Gallego-Izquierdo et al. 2020) and
+# the +-3-5 deg natural frontal variation (METRICS.md); they are settings, not diagnoses.
+BASELINE_RULES: tuple[AlertRule, ...] = (
+    AlertRule("dev_cva_deg", "below", -8.0, 3.0, "Head forward", "deg"),
+    AlertRule("dev_torso_incl_deg", "above", 15.0, 5.0, "Leaning forward", "deg"),
+    AlertRule("dev_torso_incl_deg", "below", -15.0, 5.0, "Leaning back", "deg"),
+    AlertRule("dev_shoulder_tilt_deg", "outside", 6.0, 2.0, "Shoulders uneven", "deg"),
+    AlertRule("dev_head_tilt_deg", "outside", 7.0, 2.0, "Head tilted", "deg"),
+    AlertRule("dev_lateral_lean_deg", "outside", 8.0, 3.0, "Leaning sideways", "deg"),
+)
+
+
+@dataclass
+class AlertUpdate:
+    state: AlertState
+    reason: str | None = None  # "Head forward for 12 s: cva_deg -11° from your baseline"
+    new_alert: bool = False  # True on the update an alert starts
+
+
+@dataclass
+class _RuleTimer:
+    since: float | None = None  # deviating since
+    last_value: float | None = None
+
+
+@dataclass
+class AlertEngine:
+    rules: tuple[AlertRule, ...] = field(default_factory=label_rules)
+    settings: AlertSettings = field(default_factory=AlertSettings)
+
+    def __post_init__(self) -> None:
+        self.state = AlertState.OK
+        self.alerts = 0
+        self._timers = [_RuleTimer() for _ in self.rules]
+        self._absent_since: float | None = None
+        self._recovering_since: float | None = None
+        self._last_alert_end: float | None = None
+        self._grace_until = float("-inf")
+        self._alert_rule: int | None = None
+
+    def start_grace(self, t: float) -> None:
+        """After calibration or resuming: start afresh and hold alerts back for grace_s."""
+        self._grace_until = t + self.settings.grace_s
+        self._timers = [_RuleTimer() for _ in self.rules]
+        self._recovering_since = None
+        if self.state != AlertState.AWAY:
+            self.state = AlertState.OK
+
+    def update(self, t: float, present: bool, values: dict[str, float | None]) -> AlertUpdate:
+        s = self.settings
+        if not present:
+            if self._absent_since is None:
+                self._absent_since = t
+            if t - self._absent_since >= s.away_after_s:
+                if self.state == AlertState.ALERT:
+                    self._last_alert_end = t
+                self.state = AlertState.AWAY
+                self._timers = [_RuleTimer() for _ in self.rules]
+            return AlertUpdate(self.state)  # a moment out of view changes nothing
+        self._absent_since = None
+        if self.state == AlertState.AWAY:
+            self.state = AlertState.OK
+            self.start_grace(t)
+
+        for rule, timer in zip(self.rules, self._timers, strict=True):
+            v = values.get(rule.key)
+            if v is None:
+                continue
+            timer.last_value = v
+            if rule.deviates(v):
+                if timer.since is None:
+                    timer.since = t
+            elif rule.recovered(v):
+                timer.since = None
+
+        deviating = [i for i, tm in enumerate(self._timers) if tm.since is not None]
+        if self.state == AlertState.ALERT:
+            if deviating:
+                self._recovering_since = None
+                return AlertUpdate(self.state, self._reason(deviating[0], t))
+            if self._recovering_since is None:
+                self._recovering_since = t
+            if t - self._recovering_since >= s.clear_s:
+                self.state = AlertState.OK
+                self._last_alert_end = t
+                self._recovering_since = None
+            return AlertUpdate(self.state)
+
+        if not deviating:
+            self.state = AlertState.OK
+            return AlertUpdate(self.state)
+        longest = min(deviating, key=lambda i: self._timers[i].since)
+        held_back = t < self._grace_until or (
+            self._last_alert_end is not None and t - self._last_alert_end < s.cooldown_s)
+        if t - self._timers[longest].since >= s.onset_s and not held_back:
+            self.state = AlertState.ALERT
+            self.alerts += 1
+            self._alert_rule = longest
+            return AlertUpdate(self.state, self._reason(longest, t), new_alert=True)
+        self.state = AlertState.WARNING
+        return AlertUpdate(self.state, self._reason(longest, t))
+
+    def _reason(self, i: int, t: float) -> str:
+        rule, timer = self.rules[i], self._timers[i]
+        v = timer.last_value
+        if rule.unit == "deg":
+            what = rule.key.removeprefix("dev_").removesuffix("_deg").replace("_", " ")
+            value = f"{what} {v:+.0f}° from your baseline"
+        else:
+            value = f"classifier {100 * v:.0f} %"
+        return f"{rule.message} for {t - timer.since:.0f} s: {value}"

@@ -1,0 +1,170 @@
+"""The alert state machine, with exact timings (10 updates a second)."""
+
+import pytest
+
+from posture_monitor.core.alerts import AlertEngine, AlertRule, AlertSettings, AlertState
+
+RULE = AlertRule("p_trunk_flexion", "above", 0.5, 0.15, "Trunk flexion")
+SETTINGS = AlertSettings(onset_s=10, clear_s=2, cooldown_s=30, grace_s=5, away_after_s=3)
+
+
+def run(engine, start, end, value, present=True, step=0.1):
+    """Feed a constant value from `start` to `end` s; return [(t, update)]."""
+    out = []
+    n = round((end - start) / step)
+    for i in range(n):
+        t = round(start + i * step, 6)
+        out.append((t, engine.update(t, present, {RULE.key: value})))
+    return out
+
+
+def first(updates, state):
+    return next(t for t, u in updates if u.state == state)
+
+
+def engine():
+    return AlertEngine((RULE,), SETTINGS)
+
+
+def test_onset_delay_is_exact():
+    e = engine()
+    run(e, 0, 5, 0.1)
+    ups = run(e, 5, 20, 0.9)
+    assert ups[0][1].state == AlertState.WARNING  # deviation noticed at once...
+    assert first(ups, AlertState.ALERT) == pytest.approx(15.0)  # ...alert after 10 s
+    starts = [t for t, u in ups if u.new_alert]
+    assert starts == [pytest.approx(15.0)] and e.alerts == 1
+    assert "Trunk flexion for 10 s" in next(u.reason for t, u in ups if u.new_alert)
+
+
+def test_a_glance_shorter_than_the_onset_never_alerts():
+    e = engine()
+    for k in range(5):  # 8 s deviations separated by 1 s upright
+        run(e, k * 9, k * 9 + 8, 0.9)
+        run(e, k * 9 + 8, k * 9 + 9, 0.1)
+    assert e.alerts == 0 and e.state == AlertState.OK
+
+
+def test_dead_zone_keeps_a_deviation_going():
+    e = engine()
+    run(e, 0, 6, 0.9)
+    run(e, 6, 9, 0.45)  # below the threshold but inside the dead zone (>0.35)
+    ups = run(e, 9, 12, 0.9)
+    assert first(ups, AlertState.ALERT) == pytest.approx(10.0)  # the timer kept running
+
+
+def test_hysteresis_on_the_way_back():
+    e = engine()
+    run(e, 0, 12, 0.9)  # alert from t=10
+    assert e.state == AlertState.ALERT
+    ups = run(e, 12, 20, 0.45)  # dead zone: not recovered
+    assert all(u.state == AlertState.ALERT for _, u in ups)
+    ups = run(e, 20, 25, 0.2)  # recovered: clears after clear_s = 2 s
+    assert first(ups, AlertState.OK) == pytest.approx(22.0)
+
+
+def test_relapse_during_recovery_keeps_the_alert():
+    e = engine()
+    run(e, 0, 12, 0.9)
+    run(e, 12, 13.5, 0.2)
+    ups = run(e, 13.5, 15, 0.9)
+    assert all(u.state == AlertState.ALERT and not u.new_alert for _, u in ups)
+    assert e.alerts == 1
+
+
+def test_cooldown_between_alerts():
+    e = engine()
+    run(e, 0, 12, 0.9)  # alert 10..
+    run(e, 12, 15, 0.2)  # ends at 14
+    ups = run(e, 15, 60, 0.9)  # deviating again from 15
+    # onset would be reached at 25, but the cooldown runs until 14 + 30 = 44
+    assert all(u.state == AlertState.WARNING for t, u in ups if t < 44)
+    assert first(ups, AlertState.ALERT) == pytest.approx(44.0)
+    assert e.alerts == 2
+
+
+def test_grace_after_calibration():
+    e = engine()
+    e.start_grace(0.0)
+    ups = run(e, 0, 20, 0.9, step=0.5)
+    # onset reached at 10 > grace end at 5: the alert comes at 10, not earlier
+    assert first(ups, AlertState.ALERT) == pytest.approx(10.0)
+    e2 = AlertEngine((RULE,), AlertSettings(onset_s=0, grace_s=5, away_after_s=3))
+    e2.start_grace(0.0)
+    ups = run(e2, 0, 8, 0.9)
+    assert first(ups, AlertState.ALERT) == pytest.approx(5.0)  # onset 0, held by grace
+
+
+def test_away_pauses_and_return_starts_with_grace():
+    e = engine()
+    run(e, 0, 8, 0.9)  # 8 s of deviation
+    ups = run(e, 8, 10.9, None, present=False)
+    assert all(u.state == AlertState.WARNING for _, u in ups)  # < 3 s: nothing changes
+    ups = run(e, 10.9, 20, None, present=False)
+    assert first(ups, AlertState.AWAY) == pytest.approx(11.0)  # away after 3 s absent
+    ups = run(e, 20, 40, 0.9)
+    # timers restart on return (20) and grace runs to 25: alert at 30, not at 22
+    assert first(ups, AlertState.ALERT) == pytest.approx(30.0)
+
+
+def test_away_ends_a_running_alert():
+    e = engine()
+    run(e, 0, 12, 0.9)
+    run(e, 12, 16, None, present=False)
+    assert e.state == AlertState.AWAY
+    assert e.update(16.0, True, {RULE.key: 0.1}).state == AlertState.OK
+
+
+def test_missing_values_neither_extend_nor_end_a_deviation():
+    e = engine()
+    run(e, 0, 6, 0.9)
+    run(e, 6, 8, None)  # metric withheld for 2 s
+    ups = run(e, 8, 12, 0.9)
+    assert first(ups, AlertState.ALERT) == pytest.approx(10.0)
+
+
+def test_outside_rule_and_degree_reason():
+    rule = AlertRule("dev_shoulder_tilt_deg", "outside", 6.0, 2.0, "Shoulders uneven", "deg")
+    e = AlertEngine((rule,), AlertSettings(onset_s=1))
+    for i in range(20):
+        u = e.update(i * 0.1, True, {"dev_shoulder_tilt_deg": -9.0})
+    assert u.state == AlertState.ALERT
+    assert u.reason == "Shoulders uneven for 2 s: shoulder tilt -9° from your baseline"
+
+
+def test_analyze_marks_one_alert_during_the_real_slouch(tmp_path):
+    """Real photos as a sequence: upright 20 s, slouched 30 s, upright 20 s at 10 fps."""
+    from fetch_test_media import seated_sequence
+
+    from posture_monitor.core.analysis import analyze_source
+    from posture_monitor.core.model_files import resolve_pose_model
+    from posture_monitor.core.settings import AnalysisSettings
+    from posture_monitor.core.sources import open_source
+    from tests.conftest import read_rows
+
+    settings = AnalysisSettings(model="lite")  # default onset 10 s, clear 2 s
+    with open_source(seated_sequence()) as src:
+        report = analyze_source(src, tmp_path, "seq", settings, resolve_pose_model("lite"))
+    rows = read_rows(report.csv_path)
+    assert len(rows) == 700
+    events = [float(r["time_s"]) for r in rows if r["alert_event"] == "1"]
+    assert len(events) == 1
+    assert 30.0 <= events[0] <= 31.0  # slouch starts at 20 s, onset delay 10 s
+    alert = [float(r["time_s"]) for r in rows if r["alert_state"] == "alert"]
+    assert min(alert) == events[0] and 50.0 < max(alert) < 54.0  # sat up at 50 s
+    assert all(r["alert_state"] == "ok" for r in rows if float(r["time_s"]) < 19.9)
+    assert all(r["alert_state"] == "ok" for r in rows if float(r["time_s"]) > 55)
+    assert rows[300]["alert_reason"].startswith(("Trunk flexion", "Forward head"))
+
+
+def test_onset_option_is_validated(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, SEATED
+
+    proc = subprocess.run([sys.executable, "-m", "posture_monitor", "analyze",
+                           str(SEATED / "recline.jpg"), "--out", str(tmp_path), "--onset", "90"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and "--onset must be between 0 and 60" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -208,7 +208,7 @@ def setup_change(baseline: Baseline, camera: dict, result: FrameResult) -> str |
     if view in USABLE_VIEWS and view != baseline.view:
         return f"another view ({view} instead of {baseline.view}): calibrate again"
     h, w = result.frame.image.shape[:2]
-    ratio = person_scale(result.pose, w, h) / max(baseline.scale, 1e-6)  # edited file
+    ratio = person_scale(result.pose, w, h) / max(baseline.scale, 1e-9)  # 0: hand-edited
     if abs(ratio - 1) > SCALE_TOLERANCE:
         where = "nearer to" if ratio > 1 else "farther from"
         return f"you are much {where} the camera (size x{ratio:.2f}): calibrate again"

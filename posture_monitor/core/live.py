@@ -92,6 +92,15 @@ class LiveEngine:
         self.pose_model_info: dict = {}
         self._ready = threading.Event()
         self._seek_to: int | None = None
+        # Desk mode: analyse at most `_rate_hz` frames a second (None: every frame it can),
+        # `_fast_hz` while a deviation is building; the frames between are grabbed, not
+        # decoded, so a camera stays real-time at little cost.
+        self._rate_hz: float | None = None
+        self._fast_hz: float | None = None
+        self._release_on_pause = False
+        self._pending_baseline: tuple | None = None
+        self.last_result: FrameResult | None = None
+        self.alert_state = None
         self._threads = [threading.Thread(target=self._capture_loop, name="capture", daemon=True),
                          threading.Thread(target=self._analysis_loop, name="analysis",
                                           daemon=True)]
@@ -125,11 +134,24 @@ class LiveEngine:
         """True once the analysis thread has loaded its models."""
         return self._ready.wait(timeout)
 
-    def pause(self, paused: bool = True) -> None:
+    def pause(self, paused: bool = True, release_camera: bool = False) -> None:
+        """Pause; `release_camera` closes a live source until resumed (the camera light
+        goes off and other programs can use it)."""
+        self._release_on_pause = release_camera
         if paused:
             self._paused.set()
         else:
             self._paused.clear()
+
+    def set_rate(self, hz: float | None, fast_hz: float | None = None) -> None:
+        """Desk mode: analyse about `hz` frames a second (`fast_hz` while a deviation is
+        building); None analyses every frame it can."""
+        self._rate_hz, self._fast_hz = hz, fast_hz or hz
+
+    def set_baseline(self, baseline, rules=None) -> None:
+        """Hand a person's baseline (or None) to the analysis thread, which owns the
+        pipeline; applied before the next frame, with a grace period."""
+        self._pending_baseline = (baseline, rules)
 
     @property
     def paused(self) -> bool:
@@ -206,14 +228,41 @@ class LiveEngine:
                          self._mailbox.dropped, self.model_name)
 
     # --- threads -----------------------------------------------------------------
+    def _current_rate(self) -> float | None:
+        if self._rate_hz is None:
+            return None
+        building = self.alert_state is not None and self.alert_state.value == "warning"
+        return self._fast_hz if building else self._rate_hz
+
     def _capture_loop(self) -> None:
         blank_run, lost = 0, False
         t_start, first_time = self._clock(), None
+        next_due = 0.0
         while not self._stop.is_set():
             if self._paused.is_set():
+                if self._release_on_pause and self.source is not None and self.source.is_live:
+                    with self._source_lock:
+                        self.source.close()
+                        self.source = None
                 time.sleep(0.02)
                 t_start, first_time = None, None  # re-anchor the pacing on resume
                 continue
+            if self.source is None:  # released while paused: open it again
+                try:
+                    source = self._open_source()
+                except SourceError as exc:
+                    self._report_lost(str(exc))
+                    self._reopen()
+                    continue
+                with self._source_lock:
+                    self.source = source
+            rate = self._current_rate()
+            if rate is not None and self._clock() < next_due:
+                with self._source_lock:
+                    self.source.grab()  # keep the camera real-time, skip decoding
+                continue
+            if rate is not None:
+                next_due = self._clock() + 1.0 / rate
             if self._seek_to is not None and hasattr(self.source, "seek"):
                 with self._source_lock:
                     self.source.seek(self._seek_to)
@@ -292,7 +341,13 @@ class LiveEngine:
                 captured = self._mailbox.get(timeout=0.2)
                 if not isinstance(captured, Captured):
                     continue
+                if self._pending_baseline is not None:
+                    (baseline, rules), self._pending_baseline = self._pending_baseline, None
+                    pipeline.set_baseline(baseline, captured.frame.time_s, rules)
                 result = pipeline.process(captured.frame)
+                self.last_result = result
+                if result.alert is not None:
+                    self.alert_state = result.alert.state
                 done = self._clock()
                 self._analysis_rate.tick(done)
                 self.timeline.add_result(captured.t_capture, result, done)

@@ -15,6 +15,12 @@ from posture_monitor.core.settings import AnalysisSettings
 from posture_monitor.core.smoothing import OneEuroFilter
 from posture_monitor.core.sources import Frame
 
+# Beyond these (relative size, shift as a share of the frame) a pose is not the calibrated
+# person at their desk. Wider than baseline.setup_change's tolerances: a slouch moves the
+# shoulders about 0.23 of the frame in the real seated clip and must stay "present".
+PERSON_SCALE_TOLERANCE = 0.6
+PERSON_SHIFT_TOLERANCE = 0.35
+
 
 @dataclass
 class FrameResult:
@@ -74,7 +80,8 @@ class PosePipeline:
         scores = self._scorer.update(classification.probabilities, frame.time_s)
         alert = None
         if self.alerts is not None:
-            present = pose is not None and measurement.view != "unknown"
+            present = (pose is not None and measurement.view != "unknown"
+                       and self._is_calibrated_person(pose, width, height))
             alert = self.alerts.update(frame.time_s, present,
                                        self._alert_values(measurement, classification))
         t2 = time.perf_counter()
@@ -87,6 +94,21 @@ class PosePipeline:
         if self.baseline is not None:
             values.update({f"dev_{k}": v for k, v in self.baseline.deviation(m.values).items()})
         return values
+
+    def _is_calibrated_person(self, pose: Pose, width: int, height: int) -> bool:
+        """With a baseline, someone much bigger or elsewhere in the frame is not the person
+        at the desk: a passer-by in front of the camera, or the user standing up. Such
+        frames count as 'not present' (away after a few seconds), never as slouching."""
+        if self.baseline is None:
+            return True
+        from posture_monitor.core.baseline import person_position, person_scale
+
+        scale = person_scale(pose, width, height)
+        x, y = person_position(pose)
+        bx, by = self.baseline.position
+        return (abs(scale / self.baseline.scale - 1.0) <= PERSON_SCALE_TOLERANCE
+                and abs(x - bx) <= PERSON_SHIFT_TOLERANCE
+                and abs(y - by) <= PERSON_SHIFT_TOLERANCE)
 
     def set_baseline(self, baseline, t: float, rules=None) -> None:
         """Alert on deviations from this person's baseline (None: back to the classifier's

@@ -56,6 +56,11 @@ class FrameSource(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
 
+    def grab(self) -> bool:
+        """Advance one frame without decoding it where the source allows (desk mode keeps
+        a camera's buffer fresh this way at a fraction of the cost of reading)."""
+        return self.read() is not None
+
     def __enter__(self) -> FrameSource:
         return self
 
@@ -126,6 +131,9 @@ class CameraSource(FrameSource):
                     "by another program?)"
                 )
             time.sleep(0.02)
+
+    def grab(self) -> bool:
+        return bool(self._cap.grab())
 
     def close(self) -> None:
         self._cap.release()
@@ -219,6 +227,24 @@ class VideoAsCameraSource(VideoFileSource):
         frame = Frame(self._delivered, time.monotonic() - self._t0, frame.image)
         self._delivered += 1
         return frame
+
+    def grab(self) -> bool:
+        """Like a camera's grab(): wait for the frame, skip decoding where the codec
+        allows (MJPEG), loop at the end."""
+        due = self._t0 + self._delivered / self.fps
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        if self._pending is not None:
+            self._pending = None
+            ok = True
+        else:
+            ok = bool(self._cap.grab())
+        if not ok and self.loop:
+            self.seek(0)
+            ok = bool(self._cap.grab())
+        self._delivered += ok
+        return ok
 
 
 def _read_image(path: Path) -> np.ndarray | None:

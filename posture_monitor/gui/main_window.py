@@ -26,9 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from posture_monitor.core.app_settings import AppSettings, save_settings
+from posture_monitor.core.baseline import ProfileStore, setup_change
 from posture_monitor.core.errors import UserError
 from posture_monitor.core.live import LiveEngine
 from posture_monitor.core.sources import CameraSource, open_source, probe_cameras
+from posture_monitor.gui.calibration import CalibrationController, camera_info
+from posture_monitor.gui.desk import DeskController
 from posture_monitor.gui.overlay import OverlayOptions, render_overlay
 from posture_monitor.gui.plots import LivePlots
 from posture_monitor.gui.side_panel import SidePanel
@@ -47,12 +50,15 @@ BANNER_STYLES = {"warn": "background:#f39c12;color:black;padding:6px;font-weight
 class MainWindow(QMainWindow):
     def __init__(self, settings: AppSettings, source: str | None = None,
                  sessions_dir: Path | None = None, settings_path: Path | None = None,
-                 source_factory=None) -> None:
+                 source_factory=None, profiles_path: Path | None = None) -> None:
         super().__init__()
         self.app_settings = settings
         self.settings_path = settings_path
         self.sessions_dir = sessions_dir or _default_sessions_dir()
         self.engine: LiveEngine | None = None
+        self.profiles = ProfileStore(profiles_path)
+        self._last_alert_index: int | None = None
+        self._banner_kind: str | None = None
         self.last_csv: Path | None = None
         self.last_item = None  # the DisplayItem on screen (snapshots redraw it full size)
         self.frames_shown = 0
@@ -60,6 +66,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self._build_ui()
+        self.desk = DeskController(self)
+        self.calibration = CalibrationController(self, self.profiles)
         self._build_actions()
         self.render_timer = QTimer(self, interval=RENDER_POLL_MS, timeout=self._render)
         self.plot_timer = QTimer(self, interval=PLOT_INTERVAL_MS, timeout=self._refresh_slow)
@@ -151,13 +159,51 @@ class MainWindow(QMainWindow):
         for a in (self.mirror_action, self.grid_action):
             view.addAction(a)
         view.addAction(self._action("Fullscreen", self.toggle_fullscreen, "F11"))
+        self.desk_mode_action = self.desk.desk_action
+        self.desk_mode_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.addAction(self.desk_mode_action)
+        view.addAction(self.desk_mode_action)
         view.addAction(self._action("Settings…", self.open_settings, "Ctrl+,"))
+        self.profile_menu = self.menuBar().addMenu("&Profile")
+        self.profile_menu.aboutToShow.connect(self._fill_profile_menu)
+        self.calibrate_action = self._action("Calibrate neutral posture", self.calibration.start,
+                                             "Ctrl+K")
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self._action("About Posture Monitor", self.about))
         toolbar = self.addToolBar("Main")
         toolbar.addAction(self.record_action)
         toolbar.addAction(self.pause_action)
         toolbar.addAction(self.mirror_action)
+
+    def _fill_profile_menu(self) -> None:
+        m = self.profile_menu
+        m.clear()
+        m.addAction(self.calibrate_action)
+        m.addAction("Two-point calibration: record a slouch",
+                    lambda: self.calibration.start(slouch=True))
+        m.addSeparator()
+        people = sorted({p.person for p in self.profiles.list()} | {self.calibration.person})
+        for person in people:
+            action = m.addAction(person, lambda p=person: self.switch_person(p))
+            action.setCheckable(True)
+            action.setChecked(person == self.calibration.person)
+        m.addAction("New person…", self._new_person)
+
+    def _new_person(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        name, ok = QInputDialog.getText(self, "New person", "Pseudonymous name or ID:")
+        if ok and name.strip():
+            self.switch_person(name.strip())
+
+    def switch_person(self, person: str) -> None:
+        """Use `person`'s baseline for this camera; without one, ask for a calibration."""
+        self.calibration.person = person
+        self.calibration.load_profile()
+        if self.engine is not None and self.calibration.baseline is None:
+            self.engine.set_baseline(None)
+            self.show_banner("warn", f"Profile '{person}' has no baseline for this camera: "
+                                     "calibrate (Ctrl+K).")
 
     def _fill_source_menu(self) -> None:
         self.source_menu.clear()
@@ -201,7 +247,10 @@ class MainWindow(QMainWindow):
             self.seek.show()
         else:
             self.seek.hide()
+        if self.desk.desk_action.isChecked():
+            self.desk.set_desk_mode(True)
         engine.start()
+        self.calibration.load_profile()
         self.setWindowTitle(f"Posture Monitor - {src.description}")
         return True
 
@@ -280,6 +329,7 @@ class MainWindow(QMainWindow):
                 self.show_banner("ok", "End of the video. Open another file, or seek back.")
             elif kind == "error":
                 self.show_banner("error", message)
+        self._follow_alerts(engine)
         st = engine.stats()
         lat = ("-" if st.latency_p50_ms is None else
                f"{st.latency_p50_ms:.0f}/{st.latency_p95_ms:.0f} ms")
@@ -288,8 +338,33 @@ class MainWindow(QMainWindow):
                             f"fps · display {st.display_fps:.1f} fps · latency p50/p95 {lat} · "
                             f"dropped {st.dropped} · model {st.model}{rec}")
 
-    def show_banner(self, kind: str, text: str) -> None:
-        self.banner.setStyleSheet(BANNER_STYLES[kind])
+    def _follow_alerts(self, engine: LiveEngine) -> None:
+        """Per new analysed frame: tray and tallies, the alert banner, set-up changes."""
+        result = engine.last_result
+        if result is None or result.frame.index == self._last_alert_index:
+            return
+        self._last_alert_index = result.frame.index
+        self.desk.on_result(result.frame.time_s, result.alert)
+        alert = result.alert
+        if alert is not None and alert.state.value == "alert":
+            self.show_banner("error", f"{alert.reason}.", tag="alert")
+        elif self._banner_kind == "alert":
+            self.banner.hide()
+            self._banner_kind = None
+        baseline = self.calibration.baseline
+        if baseline is not None and self.calibration.phase == "idle":
+            reason = setup_change(baseline, camera_info(engine), result)
+            if reason:
+                # Alarms against a stale baseline would be false alarms: pause them.
+                self.calibration.apply(None, rules=())
+                self.show_banner("warn", f"{reason}. Alerts are paused until you "
+                                         "recalibrate (Ctrl+K).")
+
+    def show_banner(self, level: str, text: str, tag: str | None = None) -> None:
+        """A non-modal banner above the video; `tag` marks banners that clear themselves
+        (the alert banner goes when the alert ends)."""
+        self._banner_kind = tag
+        self.banner.setStyleSheet(BANNER_STYLES[level])
         self.banner.setText(text)
         self.banner.show()
 
@@ -368,6 +443,7 @@ class MainWindow(QMainWindow):
         self.render_timer.stop()
         self.plot_timer.stop()
         self.close_engine()
+        self.desk.tray.hide()
         save_settings(self.app_settings, self.settings_path)
         super().closeEvent(event)
 

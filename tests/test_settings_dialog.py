@@ -35,7 +35,8 @@ def test_every_field_has_a_widget(qtbot):
     dialog = _dialog(qtbot)
     names = {"camera_index", "resolution", "camera_fps", "model", "smoothing",
              "min_visibility", "decision_threshold", "plot_window_s", "angle_decimals",
-             "mirror", "grid", "plumb_line", "record_video", "restore_defaults"}
+             "mirror", "grid", "plumb_line", "record_video", "restore_defaults",
+             "alert_onset_s", "alert_sound"}
     missing = [n for n in names if dialog.findChild(object, n) is None]
     assert not missing
 

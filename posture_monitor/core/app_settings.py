@@ -16,6 +16,7 @@ from pathlib import Path
 
 import platformdirs
 
+from posture_monitor.core.alerts import AlertSettings
 from posture_monitor.core.settings import AnalysisSettings, QualitySettings, SmoothingSettings
 
 ENV_CONFIG_DIR = "POSTURE_MONITOR_CONFIG_DIR"
@@ -47,6 +48,9 @@ class AppSettings:
     plumb_line: bool = True
     # Privacy: video frames are never written to disk unless the user turns this on.
     record_video: bool = False
+    # Alerts: a deviation must last this long (users' first wish: no alarm for a glance).
+    alert_onset_s: int = _ranged(10, 0, 60)
+    alert_sound: bool = False
 
     def validated(self) -> AppSettings:
         """A copy with every value of the right type and inside its range."""
@@ -58,6 +62,7 @@ class AppSettings:
             quality=QualitySettings(min_visibility=self.min_visibility),
             smoothing=SmoothingSettings(enabled=self.smoothing),
             decision_threshold=self.decision_threshold,
+            alerts=AlertSettings(onset_s=float(self.alert_onset_s)),
         )
 
 

@@ -122,3 +122,33 @@ class CalibrationController(QObject):
         if profile is not None and profile.baseline is not None:
             rules = personal_rules(profile.baseline) if profile.baseline.slouch else None
             self.apply(profile.baseline, rules or None)
+
+    # --- profiles (the Profile menu) ----------------------------------------------
+    def fill_menu(self, menu, calibrate_action) -> None:
+        menu.clear()
+        menu.addAction(calibrate_action)
+        menu.addAction("Two-point calibration: record a slouch", lambda: self.start(slouch=True))
+        menu.addSeparator()
+        people = sorted({p.person for p in self.store.list()} | {self.person})
+        for person in people:
+            action = menu.addAction(person, lambda p=person: self.switch_person(p))
+            action.setCheckable(True)
+            action.setChecked(person == self.person)
+        menu.addAction("New person…", self._new_person)
+
+    def _new_person(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        name, ok = QInputDialog.getText(self.window, "New person", "Pseudonymous name or ID:")
+        if ok and name.strip():
+            self.switch_person(name.strip())
+
+    def switch_person(self, person: str) -> None:
+        """Use `person`'s baseline for this camera; without one, ask for a calibration."""
+        self.person = person
+        self.load_profile()
+        engine = self.window.engine
+        if engine is not None and self.baseline is None:
+            engine.set_baseline(None)
+            self.window.show_banner("warn", f"Profile '{person}' has no baseline for this "
+                                            "camera: calibrate (Ctrl+K).")

@@ -42,6 +42,7 @@ class DeskController:
         self.state = "paused"
         self.sound = False
         self.notifications: list[tuple[str, str]] = []  # (title, text) shown, for tests
+        self._last_index: int | None = None
         self.tray = QSystemTrayIcon(state_icon(self.state), window)
         self.tray.setToolTip("Posture Monitor")
         menu = QMenu(window)
@@ -108,3 +109,29 @@ class DeskController:
         self.window.showNormal()
         self.window.raise_()
         self.window.activateWindow()
+
+    def follow(self, engine) -> None:
+        """Per new analysed frame: tray and tallies, the alert banner, set-up changes."""
+        from posture_monitor.core.baseline import setup_change
+        from posture_monitor.gui.calibration import camera_info
+
+        w = self.window
+        result = engine.last_result
+        if result is None or result.frame.index == self._last_index:
+            return
+        self._last_index = result.frame.index
+        self.on_result(result.frame.time_s, result.alert)
+        alert = result.alert
+        if alert is not None and alert.state.value == "alert":
+            w.show_banner("error", f"{alert.reason}.", tag="alert")
+        elif w._banner_kind == "alert":
+            w.banner.hide()
+            w._banner_kind = None
+        calibration = w.calibration
+        if calibration.baseline is not None and calibration.phase == "idle":
+            reason = setup_change(calibration.baseline, camera_info(engine), result)
+            if reason:
+                # Alarms against a stale baseline would be false alarms: pause them.
+                calibration.apply(None, rules=())
+                w.show_banner("warn", f"{reason}. Alerts are paused until you recalibrate "
+                                      "(Ctrl+K).")

@@ -26,16 +26,16 @@ from PySide6.QtWidgets import (
 )
 
 from posture_monitor.core.app_settings import AppSettings, save_settings
-from posture_monitor.core.baseline import ProfileStore, setup_change
+from posture_monitor.core.baseline import ProfileStore
 from posture_monitor.core.errors import UserError
 from posture_monitor.core.live import LiveEngine
-from posture_monitor.core.sources import CameraSource, open_source, probe_cameras
-from posture_monitor.gui.calibration import CalibrationController, camera_info
+from posture_monitor.core.sources import CameraSource, open_source
+from posture_monitor.gui.calibration import CalibrationController
 from posture_monitor.gui.desk import DeskController
 from posture_monitor.gui.overlay import OverlayOptions, render_overlay
 from posture_monitor.gui.plots import LivePlots
 from posture_monitor.gui.side_panel import SidePanel
-from posture_monitor.gui.video_view import VideoView
+from posture_monitor.gui.video_view import VideoView, fill_source_menu
 
 # The GUI looks for a due frame every 15 ms but draws only when there is a new one, so it
 # draws at the source's rate (30 Hz for a webcam) without beating against it.
@@ -57,7 +57,6 @@ class MainWindow(QMainWindow):
         self.sessions_dir = sessions_dir or _default_sessions_dir()
         self.engine: LiveEngine | None = None
         self.profiles = ProfileStore(profiles_path)
-        self._last_alert_index: int | None = None
         self._banner_kind: str | None = None
         self.last_csv: Path | None = None
         self.last_item = None  # the DisplayItem on screen (snapshots redraw it full size)
@@ -67,6 +66,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self._build_ui()
         self.desk = DeskController(self)
+        self.desk.sound = settings.alert_sound
         self.calibration = CalibrationController(self, self.profiles)
         self._build_actions()
         self.render_timer = QTimer(self, interval=RENDER_POLL_MS, timeout=self._render)
@@ -151,7 +151,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self._action("Quit", self.close, "Ctrl+Q"))
         self.source_menu = self.menuBar().addMenu("&Source")
-        self.source_menu.aboutToShow.connect(self._fill_source_menu)
+        self.source_menu.aboutToShow.connect(
+            lambda: fill_source_menu(self.source_menu, self.open, self.open_file_dialog))
         session = self.menuBar().addMenu("S&ession")
         for a in (self.record_action, self.pause_action):
             session.addAction(a)
@@ -165,7 +166,8 @@ class MainWindow(QMainWindow):
         view.addAction(self.desk_mode_action)
         view.addAction(self._action("Settings…", self.open_settings, "Ctrl+,"))
         self.profile_menu = self.menuBar().addMenu("&Profile")
-        self.profile_menu.aboutToShow.connect(self._fill_profile_menu)
+        self.profile_menu.aboutToShow.connect(
+            lambda: self.calibration.fill_menu(self.profile_menu, self.calibrate_action))
         self.calibrate_action = self._action("Calibrate neutral posture", self.calibration.start,
                                              "Ctrl+K")
         help_menu = self.menuBar().addMenu("&Help")
@@ -175,46 +177,8 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.pause_action)
         toolbar.addAction(self.mirror_action)
 
-    def _fill_profile_menu(self) -> None:
-        m = self.profile_menu
-        m.clear()
-        m.addAction(self.calibrate_action)
-        m.addAction("Two-point calibration: record a slouch",
-                    lambda: self.calibration.start(slouch=True))
-        m.addSeparator()
-        people = sorted({p.person for p in self.profiles.list()} | {self.calibration.person})
-        for person in people:
-            action = m.addAction(person, lambda p=person: self.switch_person(p))
-            action.setCheckable(True)
-            action.setChecked(person == self.calibration.person)
-        m.addAction("New person…", self._new_person)
-
-    def _new_person(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
-
-        name, ok = QInputDialog.getText(self, "New person", "Pseudonymous name or ID:")
-        if ok and name.strip():
-            self.switch_person(name.strip())
-
     def switch_person(self, person: str) -> None:
-        """Use `person`'s baseline for this camera; without one, ask for a calibration."""
-        self.calibration.person = person
-        self.calibration.load_profile()
-        if self.engine is not None and self.calibration.baseline is None:
-            self.engine.set_baseline(None)
-            self.show_banner("warn", f"Profile '{person}' has no baseline for this camera: "
-                                     "calibrate (Ctrl+K).")
-
-    def _fill_source_menu(self) -> None:
-        self.source_menu.clear()
-        cameras = probe_cameras()
-        if not cameras:
-            self.source_menu.addAction("No camera found").setEnabled(False)
-        for index, w, h in cameras:
-            self.source_menu.addAction(f"Camera {index} ({w}x{h})",
-                                       lambda i=index: self.open(str(i)))
-        self.source_menu.addSeparator()
-        self.source_menu.addAction("Open video file…", self.open_file_dialog)
+        self.calibration.switch_person(person)
 
     # --- sources -----------------------------------------------------------------
     def open(self, spec: str, factory=None) -> bool:
@@ -329,7 +293,7 @@ class MainWindow(QMainWindow):
                 self.show_banner("ok", "End of the video. Open another file, or seek back.")
             elif kind == "error":
                 self.show_banner("error", message)
-        self._follow_alerts(engine)
+        self.desk.follow(engine)
         st = engine.stats()
         lat = ("-" if st.latency_p50_ms is None else
                f"{st.latency_p50_ms:.0f}/{st.latency_p95_ms:.0f} ms")
@@ -337,28 +301,6 @@ class MainWindow(QMainWindow):
         self.status.setText(f"capture {st.capture_fps:.1f} fps · analysis {st.analysis_fps:.1f} "
                             f"fps · display {st.display_fps:.1f} fps · latency p50/p95 {lat} · "
                             f"dropped {st.dropped} · model {st.model}{rec}")
-
-    def _follow_alerts(self, engine: LiveEngine) -> None:
-        """Per new analysed frame: tray and tallies, the alert banner, set-up changes."""
-        result = engine.last_result
-        if result is None or result.frame.index == self._last_alert_index:
-            return
-        self._last_alert_index = result.frame.index
-        self.desk.on_result(result.frame.time_s, result.alert)
-        alert = result.alert
-        if alert is not None and alert.state.value == "alert":
-            self.show_banner("error", f"{alert.reason}.", tag="alert")
-        elif self._banner_kind == "alert":
-            self.banner.hide()
-            self._banner_kind = None
-        baseline = self.calibration.baseline
-        if baseline is not None and self.calibration.phase == "idle":
-            reason = setup_change(baseline, camera_info(engine), result)
-            if reason:
-                # Alarms against a stale baseline would be false alarms: pause them.
-                self.calibration.apply(None, rules=())
-                self.show_banner("warn", f"{reason}. Alerts are paused until you "
-                                         "recalibrate (Ctrl+K).")
 
     def show_banner(self, level: str, text: str, tag: str | None = None) -> None:
         """A non-modal banner above the video; `tag` marks banners that clear themselves
@@ -426,6 +368,7 @@ class MainWindow(QMainWindow):
             old, self.app_settings = self.app_settings, dialog.settings()
             save_settings(self.app_settings, self.settings_path)
             self.plots.set_window(self.app_settings.plot_window_s)
+            self.desk.sound = self.app_settings.alert_sound
             self.side.decimals = self.app_settings.angle_decimals
             self.mirror_action.setChecked(self.app_settings.mirror)
             self.grid_action.setChecked(self.app_settings.grid)

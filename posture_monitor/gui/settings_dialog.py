@@ -29,6 +29,7 @@ CHECK_BOXES = {
     "mirror": ("Mirror the camera image", "Show yourself as in a mirror (self-view)."),
     "grid": ("Show grid", "Draw a reference grid over the image."),
     "plumb_line": ("Show plumb line", "Draw a true vertical line through the body."),
+    "alert_sound": ("Sound with alerts", "Beep when an alert starts."),
     "record_video": ("Record video frames",
                      "Off: video frames are never stored. On: frames are saved with the "
                      "measurements."),
@@ -89,6 +90,9 @@ class SettingsDialog(QDialog):
             "decision_threshold", "A posture label is shown when its probability is above this.")
         self.plot_window_s = _spin("plot_window_s", " s")
         self.angle_decimals = _combo("angle_decimals", DECIMAL_CHOICES)
+        self.alert_onset_s = _spin("alert_onset_s", " s")
+        self.alert_onset_s.setToolTip("A deviation must last this long before an alert: "
+                                      "a glance at the keyboard does not count.")
         self.checks = {name: QCheckBox(text, objectName=name, toolTip=tip)
                        for name, (text, tip) in CHECK_BOXES.items()}
 
@@ -106,6 +110,9 @@ class SettingsDialog(QDialog):
         display.addRow("Angle precision", self.angle_decimals)
         for name in ("mirror", "grid", "plumb_line"):
             display.addRow(self.checks[name])
+        alerts = QFormLayout()
+        alerts.addRow("Alert after", self.alert_onset_s)
+        alerts.addRow(self.checks["alert_sound"])
         privacy = QFormLayout()
         privacy.addRow(self.checks["record_video"])
 
@@ -120,7 +127,7 @@ class SettingsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         for title, form in (("Camera", camera), ("Analysis", analysis), ("Display", display),
-                            ("Privacy", privacy)):
+                            ("Alerts", alerts), ("Privacy", privacy)):
             group = QGroupBox(title)
             group.setLayout(form)
             layout.addWidget(group)
@@ -138,6 +145,7 @@ class SettingsDialog(QDialog):
         self.min_visibility.setValue(s.min_visibility)
         self.decision_threshold.setValue(s.decision_threshold)
         self.plot_window_s.setValue(s.plot_window_s)
+        self.alert_onset_s.setValue(s.alert_onset_s)
         _select(self.angle_decimals, s.angle_decimals, str(s.angle_decimals))
         for name, box in self.checks.items():
             box.setChecked(getattr(s, name))
@@ -155,5 +163,6 @@ class SettingsDialog(QDialog):
             decision_threshold=round(self.decision_threshold.value(), 2),
             plot_window_s=self.plot_window_s.value(),
             angle_decimals=self.angle_decimals.currentData(),
+            alert_onset_s=self.alert_onset_s.value(),
             **{name: box.isChecked() for name, box in self.checks.items()},
         ).validated()

@@ -39,3 +39,17 @@ class VideoView(QLabel):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
         super().resizeEvent(event)
         self._rescale()
+
+
+def fill_source_menu(menu, open_source, open_file_dialog) -> None:
+    """The Source menu: every camera that opens (index and resolution), and files."""
+    from posture_monitor.core.sources import probe_cameras
+
+    menu.clear()
+    cameras = probe_cameras()
+    if not cameras:
+        menu.addAction("No camera found").setEnabled(False)
+    for index, w, h in cameras:
+        menu.addAction(f"Camera {index} ({w}x{h})", lambda i=index: open_source(str(i)))
+    menu.addSeparator()
+    menu.addAction("Open video file…", open_file_dialog)

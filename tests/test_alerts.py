@@ -130,6 +130,8 @@ def test_outside_rule_and_degree_reason():
         u = e.update(i * 0.1, True, {"dev_shoulder_tilt_deg": -9.0})
     assert u.state == AlertState.ALERT
     assert u.reason == "Shoulders uneven for 2 s: shoulder tilt -9° from your baseline"
+    u = e.update(2.0, True, {"dev_shoulder_tilt_deg": -9.0, "shoulder_tilt_deg": -7.0})
+    assert u.reason == "Shoulders uneven for 2 s: shoulder tilt -7° vs your 2°"
 
 
 def test_analyze_marks_one_alert_during_the_real_slouch(tmp_path):

@@ -54,9 +54,9 @@ def test_calibration_profile_and_a_real_alert(window, qtbot, seq, tmp_path):
     assert baseline.baseline.metrics["torso_incl_deg"].median < 0  # upright
     w.engine.seek(220)  # the slouch (22 s into the clip)
     qtbot.waitUntil(lambda: w.desk.state == "alert", timeout=40_000)
-    assert w.banner.isVisible() and "from your baseline" in w.banner.text()
+    assert w.banner.isVisible() and " vs your " in w.banner.text()
     title, text = w.desk.notifications[-1]
-    assert title == "Posture" and "from your baseline" in text
+    assert title == "Posture" and " vs your " in text
     assert w.desk.tally.present_s > 0 and "Good posture today" in w.desk.tally_action.text()
 
 

@@ -95,6 +95,7 @@ class AlertUpdate:
 class _RuleTimer:
     since: float | None = None  # deviating since
     last_value: float | None = None
+    absolute: float | None = None  # for a dev_ rule: the metric itself (for the message)
 
 
 @dataclass
@@ -141,6 +142,7 @@ class AlertEngine:
             if v is None:
                 continue
             timer.last_value = v
+            timer.absolute = values.get(rule.key.removeprefix("dev_"))
             if rule.deviates(v):
                 if timer.since is None:
                     timer.since = t
@@ -179,7 +181,11 @@ class AlertEngine:
         v = timer.last_value
         if rule.unit == "deg":
             what = rule.key.removeprefix("dev_").removesuffix("_deg").replace("_", " ")
-            value = f"{what} {v:+.0f}° from your baseline"
+            what = {"cva": "CVA", "torso incl": "torso"}.get(what, what)
+            if rule.key.startswith("dev_") and timer.absolute is not None:
+                value = f"{what} {timer.absolute:.0f}° vs your {timer.absolute - v:.0f}°"
+            else:
+                value = f"{what} {v:+.0f}° from your baseline"
         else:
             value = f"classifier {100 * v:.0f} %"
         return f"{rule.message} for {t - timer.since:.0f} s: {value}"

@@ -77,7 +77,7 @@ class PoseEstimator:
             ) from None
         self._last_ms = -1
         # MediaPipe logs once more when it first finds a person; stay quiet until then.
-        self._quiet_frames_left = 30
+        self._quiet_frames_left = 300  # about 10 s at 30 fps, 2.5 min in desk mode
 
     def estimate(self, image_bgr: np.ndarray, time_s: float) -> Pose | None:
         """Landmarks of the most prominent person, or None when nobody is found."""

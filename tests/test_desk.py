@@ -58,6 +58,7 @@ def test_calibration_profile_and_a_real_alert(window, qtbot, seq, tmp_path):
     title, text = w.desk.notifications[-1]
     assert title == "Posture" and " vs your " in text
     assert w.desk.tally.present_s > 0 and "Good posture today" in w.desk.tally_action.text()
+    qtbot.waitUntil(lambda: "vs your baseline" in w.side.values["cva_deg"].text(), timeout=5000)
 
 
 def test_profile_switching(window, qtbot, seq, tmp_path):

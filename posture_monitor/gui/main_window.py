@@ -265,7 +265,7 @@ class MainWindow(QMainWindow):
                                interpolation=cv2.INTER_AREA)
         self.video.set_image(self._overlay(image, item))
         self.frames_shown += 1
-        self.side.show_result(item.result)
+        self.side.show_result(item.result, self.calibration.baseline)
         self.plots.append(item.t_capture, item.result.measurement.values | item.result.scores)
         if self.seek.isVisible() and not self.seek.isSliderDown():
             self.seek.setValue(item.frame.index)

@@ -52,7 +52,9 @@ class SidePanel(QWidget):
         layout.addWidget(scores)
         layout.addStretch(1)
 
-    def show_result(self, result: FrameResult) -> None:
+    def show_result(self, result: FrameResult, baseline=None) -> None:
+        """`baseline` (a core.baseline.Baseline) adds each angle's deviation from the
+        person's own neutral posture."""
         m = result.measurement
         self.view.setText(VIEW_TEXT.get(m.view, m.view))
         reasons = dict(f.split(":", 1) for f in m.flags if ":" in f)
@@ -61,6 +63,9 @@ class SidePanel(QWidget):
             label = self.values[m_def.column]
             if v is not None:
                 text = f"{v:.3f}" if m_def.unit == "ratio" else f"{v:.{self.decimals}f}°"
+                ref = baseline.metrics.get(m_def.column) if baseline is not None else None
+                if ref is not None and m_def.unit == "deg":
+                    text += f"   ({v - ref.median:+.{self.decimals}f}° vs your baseline)"
             else:
                 why = reasons.get(m_def.column)
                 text = "no reading" + (f" ({why.replace('_', ' ')})" if why else "")

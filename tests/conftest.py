@@ -43,3 +43,30 @@ def full_model():
     from posture_monitor.core.model_files import resolve_pose_model
 
     return resolve_pose_model("full")
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path):
+    """The real main window (offscreen) with private settings, sessions and profiles;
+    every window is closed afterwards and must leave no engine thread running."""
+    import threading
+
+    from posture_monitor.core.app_settings import AppSettings
+    from posture_monitor.gui.main_window import MainWindow
+
+    windows = []
+
+    def make(source=None, factory=None, **settings):
+        settings.setdefault("model", "lite")
+        w = MainWindow(AppSettings(**settings), source, tmp_path / "sessions",
+                       tmp_path / "settings.json", source_factory=factory,
+                       profiles_path=tmp_path / "profiles.json")
+        qtbot.addWidget(w)
+        w.show()
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.close()
+    assert not [t for t in threading.enumerate() if t.name in ("capture", "analysis")]

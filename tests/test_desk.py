@@ -6,13 +6,11 @@ from datetime import date
 
 import pytest
 
-from posture_monitor.core.app_settings import AppSettings
 from posture_monitor.core.baseline import ProfileStore
 from posture_monitor.core.desk import BreakTimer, PostureTally
 from posture_monitor.core.live import LiveEngine
 from posture_monitor.core.settings import AnalysisSettings
 from posture_monitor.core.sources import VideoAsCameraSource
-from posture_monitor.gui.main_window import MainWindow
 
 
 @pytest.fixture
@@ -23,21 +21,8 @@ def seq():
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    made = []
-
-    def make(source=None, factory=None):
-        w = MainWindow(AppSettings(model="lite", mirror=False), source, tmp_path / "sessions",
-                       tmp_path / "settings.json", source_factory=factory,
-                       profiles_path=tmp_path / "profiles.json")
-        qtbot.addWidget(w)
-        w.show()
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.close()
+def window(make_window):
+    return lambda source=None, factory=None: make_window(source, factory, mirror=False)
 
 
 @pytest.mark.slow

@@ -10,29 +10,9 @@ import time
 
 import pytest
 
-from posture_monitor.core.app_settings import AppSettings
 from posture_monitor.core.recorder import csv_columns
 from posture_monitor.core.sources import VideoAsCameraSource
-from posture_monitor.gui.main_window import MainWindow
 from tests.conftest import ROOT, read_rows
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path):
-    windows = []
-
-    def make(source=None, factory=None, **settings):
-        w = MainWindow(AppSettings(model="lite", **settings), source, tmp_path / "sessions",
-                       tmp_path / "settings.json", source_factory=factory)
-        qtbot.addWidget(w)
-        w.show()
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.close()
-    assert not [t for t in threading.enumerate() if t.name in ("capture", "analysis")]
 
 
 def _camera(video):

@@ -113,8 +113,7 @@ class LiveEngine:
     def stop(self) -> bool:
         """Stop and join both threads, close the source and any recording. True if clean."""
         self._stop.set()
-        self._paused.clear()
-        self._mailbox.put(None)  # wake the analysis thread
+        self._paused.clear()  # the analysis thread polls the mailbox every 0.2 s
         clean = True
         for t in self._threads:
             if t.is_alive():

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from posture_monitor.core.alerts import BASELINE_RULES, AlertEngine, AlertUpdate, label_rules
+from posture_monitor.core.baseline import person_position, person_scale
 from posture_monitor.core.classifier import ABSTAIN, Classification, PostureClassifier
 from posture_monitor.core.metrics import Measurement, measure
 from posture_monitor.core.model_files import ModelFile, resolve_pose_model
@@ -101,8 +102,6 @@ class PosePipeline:
         frames count as 'not present' (away after a few seconds), never as slouching."""
         if self.baseline is None:
             return True
-        from posture_monitor.core.baseline import person_position, person_scale
-
         scale = person_scale(pose, width, height)
         x, y = person_position(pose)
         bx, by = self.baseline.position

@@ -241,8 +241,7 @@ class MainWindow(QMainWindow):
                 self.last_csv = self.engine.stop_recording()
             clean = self.engine.stop()
             self.engine = None
-        if hasattr(self, "record_action"):
-            self.record_action.setText("Start recording")
+        self.record_action.setText("Start recording")
         return clean
 
     # --- drawing -----------------------------------------------------------------

@@ -25,6 +25,10 @@ run: $(APP)
 	$(VENV)/bin/posture-monitor
 
 test: $(STAMP)
+	@# PDF reports are checked by rendering them (pdftoppm, pdftotext from poppler-utils).
+	@command -v pdftoppm >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+		(apt-get update -qq && apt-get install -y -qq poppler-utils) >/dev/null 2>&1; } || \
+		echo "poppler-utils missing: the PDF rendering tests will be skipped"
 	$(PY) tools/fetch_test_media.py
 	$(PY) -m ruff check posture_monitor tests bench tools app
 	$(PY) -m pytest -q

@@ -63,7 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--max-frames", type=int, default=None, metavar="N",
                          help="stop after N frames per input (useful with a camera)")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    analyze.add_argument("--patient", default=None, metavar="ID",
+                         help="the patient (pseudonymous ID) the inputs belong to")
+    analyze.add_argument("--save", action="store_true",
+                         help="also store each input as a session of --patient in the "
+                         "local database (history, reports)")
     _add_pipeline_options(analyze)
+
+    from posture_monitor.cli_store import add_parsers
+
+    add_parsers(sub)
 
     train = sub.add_parser("train", help="build the posture classifier (needs the [train] "
                            "extra: TensorFlow)")
@@ -142,7 +151,7 @@ def _summary_line(name: str, report) -> str:
 
 
 def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False,
-                 max_frames: int | None = None) -> int:
+                 max_frames: int | None = None, patient: str | None = None) -> int:
     """Analyse each input in turn; a bad input is reported and the others still run."""
     from posture_monitor.core.analysis import analyze_source
     from posture_monitor.core.model_files import resolve_pose_model
@@ -159,8 +168,12 @@ def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False
         try:
             with open_source(spec) as source:
                 bar = ProgressBar(stem, enabled=None if not quiet else False)
-                report = analyze_source(source, out_dir, stem, settings, model, bar, stop,
-                                        max_frames)
+                if patient is None:
+                    report = analyze_source(source, out_dir, stem, settings, model, bar, stop,
+                                            max_frames)
+                else:
+                    report = _analyze_and_save(source, out_dir, stem, settings, model, bar,
+                                               stop, max_frames, patient)
             bar.close()
             if not quiet:
                 print(_summary_line(spec, report))
@@ -176,6 +189,31 @@ def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False
                   f"{out_dir / (stem + '.csv')}", file=sys.stderr)
             return EXIT_INTERRUPTED
     return EXIT_USAGE if failures else 0
+
+
+def _analyze_and_save(source, out_dir, stem, settings, model, bar, stop, max_frames,
+                      patient: str):
+    """`analyze` that also stores the input as a session in the local database."""
+    from posture_monitor.core.analysis import analyze_source
+    from posture_monitor.core.store import SampleWriter, Store, summarize
+
+    with Store() as store:
+        if store.patient(patient) is None:
+            store.add_patient(patient)
+        session_id = store.start_session(patient, source.description, model.name,
+                                         settings.to_dict())
+        writer = SampleWriter(store, session_id)
+        status = "interrupted"
+        try:
+            report = analyze_source(source, out_dir, stem, settings, model, bar, stop,
+                                    max_frames, on_result=writer.add_result)
+            status = "complete"
+        finally:
+            writer.close()
+            store.finish_session(session_id, summarize(store.samples(session_id)), status,
+                                 csv_path=out_dir / f"{stem}.csv")
+    print(f"stored as session {session_id} of patient {patient}")
+    return report
 
 
 def _has_display() -> bool:
@@ -226,15 +264,22 @@ def _default_sessions_dir() -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"start", "gui", "analyze", "train", "evaluate"}
+    commands = {"start", "gui", "analyze", "train", "evaluate", "sessions", "patients",
+                "report"}
     # No command means the main job, whose options may then follow directly.
     if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help", "--version")):
         argv = ["start", *argv]
     args = parser.parse_args(argv)
     try:
         if args.command == "analyze":
+            if args.save and not args.patient:
+                raise UserError("--save needs --patient ID (the pseudonymous patient ID)")
             return run_analysis(args.inputs, args.out, _settings(args), args.quiet,
-                                args.max_frames)
+                                args.max_frames, patient=args.patient if args.save else None)
+        if args.command in ("sessions", "patients", "report"):
+            from posture_monitor.cli_store import run as run_store
+
+            return run_store(args)
         if args.command == "gui":
             from posture_monitor.gui.main import run_gui
 

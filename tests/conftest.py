@@ -60,7 +60,8 @@ def make_window(qtbot, tmp_path):
         settings.setdefault("model", "lite")
         w = MainWindow(AppSettings(**settings), source, tmp_path / "sessions",
                        tmp_path / "settings.json", source_factory=factory,
-                       profiles_path=tmp_path / "profiles.json")
+                       profiles_path=tmp_path / "profiles.json",
+                       store_path=tmp_path / "store.sqlite3")
         qtbot.addWidget(w)
         w.show()
         windows.append(w)

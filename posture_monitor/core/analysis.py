@@ -14,7 +14,7 @@ import numpy as np
 from posture_monitor.core.definitions import METRIC_COLUMNS
 from posture_monitor.core.frames import iter_frames
 from posture_monitor.core.model_files import ModelFile
-from posture_monitor.core.pipeline import PosePipeline
+from posture_monitor.core.pipeline import FrameResult, PosePipeline
 from posture_monitor.core.recorder import SessionRecorder
 from posture_monitor.core.settings import AnalysisSettings
 from posture_monitor.core.sources import FrameSource
@@ -40,7 +40,8 @@ class AnalysisReport:
 def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: AnalysisSettings,
                    model: ModelFile, progress: ProgressFn | None = None,
                    stop: threading.Event | None = None,
-                   max_frames: int | None = None) -> AnalysisReport:
+                   max_frames: int | None = None,
+                   on_result: Callable[[FrameResult], None] | None = None) -> AnalysisReport:
     """Analyse every frame of `source` into `out_dir/stem.{csv,json}`.
 
     Errors from the source (a truncated video) propagate after the recorder has closed
@@ -65,6 +66,8 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
                 result = pipeline.process(frame)
                 t0 = time.perf_counter()
                 recorder.write(result)
+                if on_result is not None:
+                    on_result(result)  # e.g. the session store's sample writer
                 stage["write"] += (time.perf_counter() - t0) * 1e3
                 stage["pose"] += result.pose_ms
                 stage["metrics"] += result.metrics_ms

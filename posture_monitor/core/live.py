@@ -82,6 +82,7 @@ class LiveEngine:
         self._source_lock = threading.Lock()
         self._rec_lock = threading.Lock()
         self._recorder: SessionRecorder | None = None
+        self._on_result = None
         self._video_writer = None
         self._events: queue.Queue[tuple[str, str]] = queue.Queue()
         self._capture_rate, self._analysis_rate, self._display_rate = _Rate(), _Rate(), _Rate()
@@ -171,7 +172,9 @@ class LiveEngine:
 
     # --- recording ---------------------------------------------------------------
     def start_recording(self, out_dir: Path, stem: str | None = None,
-                        record_video: bool = False) -> Path:
+                        record_video: bool = False, on_result=None) -> Path:
+        """Record every analysed frame into `out_dir/stem.{csv,json}` (and an .mp4 when
+        `record_video`); `on_result` also receives each result (the session store)."""
         stem = stem or datetime.now().strftime("session-%Y%m%d-%H%M%S")
         images = self.source.kind in ("image", "folder")
         recorder = SessionRecorder(out_dir, stem, self.source.info(), self.settings.to_dict(),
@@ -188,12 +191,13 @@ class LiveEngine:
                                      (self.source.width, self.source.height))
         with self._rec_lock:
             self._recorder, self._video_writer = recorder, writer
+            self._on_result = on_result
         return recorder.csv_path
 
     def stop_recording(self) -> Path | None:
         with self._rec_lock:
             recorder, writer = self._recorder, self._video_writer
-            self._recorder = self._video_writer = None
+            self._recorder = self._video_writer = self._on_result = None
         if writer is not None:
             writer.release()
         if recorder is None:
@@ -356,5 +360,7 @@ class LiveEngine:
         with self._rec_lock:
             if self._recorder is not None:
                 self._recorder.write(result)
+            if self._on_result is not None:
+                self._on_result(result)
             if self._video_writer is not None and result.frame.image is not None:
                 self._video_writer.write(result.frame.image)

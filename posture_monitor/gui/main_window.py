@@ -4,7 +4,6 @@ analysis happens in `core.live.LiveEngine`; this class only draws what it offers
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +33,7 @@ from posture_monitor.gui.calibration import CalibrationController
 from posture_monitor.gui.desk import DeskController
 from posture_monitor.gui.overlay import OverlayOptions, render_overlay
 from posture_monitor.gui.plots import LivePlots
+from posture_monitor.gui.recording import RecordingActions
 from posture_monitor.gui.side_panel import SidePanel
 from posture_monitor.gui.video_view import VideoView, fill_source_menu
 
@@ -47,16 +47,21 @@ BANNER_STYLES = {"warn": "background:#f39c12;color:black;padding:6px;font-weight
                  "error": "background:#c0392b;color:white;padding:6px;font-weight:bold"}
 
 
-class MainWindow(QMainWindow):
+class MainWindow(RecordingActions, QMainWindow):
     def __init__(self, settings: AppSettings, source: str | None = None,
                  sessions_dir: Path | None = None, settings_path: Path | None = None,
-                 source_factory=None, profiles_path: Path | None = None) -> None:
+                 source_factory=None, profiles_path: Path | None = None,
+                 store_path: Path | None = None) -> None:
         super().__init__()
         self.app_settings = settings
         self.settings_path = settings_path
         self.sessions_dir = sessions_dir or _default_sessions_dir()
         self.engine: LiveEngine | None = None
         self.profiles = ProfileStore(profiles_path)
+        from posture_monitor.core.store import Store
+
+        self.store = Store(store_path)
+        self.db_session = None  # (session id, SampleWriter) while recording
         self._banner_kind: str | None = None
         self.last_csv: Path | None = None
         self.last_item = None  # the DisplayItem on screen (snapshots redraw it full size)
@@ -156,6 +161,7 @@ class MainWindow(QMainWindow):
         session = self.menuBar().addMenu("S&ession")
         for a in (self.record_action, self.pause_action):
             session.addAction(a)
+        session.addAction(self._action("Patients and history…", self.open_history, "Ctrl+H"))
         view = self.menuBar().addMenu("&View")
         for a in (self.mirror_action, self.grid_action):
             view.addAction(a)
@@ -238,7 +244,7 @@ class MainWindow(QMainWindow):
         clean = True
         if self.engine is not None:
             if self.engine.recording:
-                self.last_csv = self.engine.stop_recording()
+                self._stop_recording()
             clean = self.engine.stop()
             self.engine = None
         self.record_action.setText("Start recording")
@@ -310,19 +316,11 @@ class MainWindow(QMainWindow):
         self.banner.show()
 
     # --- actions -----------------------------------------------------------------
-    def toggle_recording(self) -> None:
-        if self.engine is None:
-            return
-        if self.engine.recording:
-            self.last_csv = self.engine.stop_recording()
-            self.record_action.setText("Start recording")
-            self.statusBar().showMessage(f"Session saved: {self.last_csv}", 8000)
-        else:
-            self.engine.wait_ready()
-            path = self.engine.start_recording(self.sessions_dir,
-                                               record_video=self.app_settings.record_video)
-            self.record_action.setText("Stop recording")
-            self.statusBar().showMessage(f"Recording to {path}", 5000)
+    def open_history(self) -> None:
+        from posture_monitor.gui.history import HistoryWindow
+
+        self.history = HistoryWindow(self.store, self, patient=self.calibration.person)
+        self.history.show()
 
     def toggle_pause(self, paused: bool) -> None:
         if self.engine is not None:
@@ -336,28 +334,6 @@ class MainWindow(QMainWindow):
 
     def toggle_fullscreen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
-
-    def snapshot(self) -> Path | None:
-        """The current view with its overlay, at the camera's full resolution."""
-        if self.last_item is None:
-            return None
-        self.sessions_dir.mkdir(parents=True, exist_ok=True)
-        path = self.sessions_dir / time.strftime("snapshot-%Y%m%d-%H%M%S.png")
-        self._overlay(self.last_item.frame.image, self.last_item).save(str(path))
-        self.statusBar().showMessage(f"Snapshot saved: {path}", 5000)
-        return path
-
-    def export_csv(self) -> None:
-        if self.last_csv is None:
-            self.statusBar().showMessage("Record a session first (Ctrl+R).", 5000)
-            return
-        target, _ = QFileDialog.getSaveFileName(self, "Export CSV",
-                                                str(Path.home() / self.last_csv.name),
-                                                "CSV (*.csv)")
-        if target:
-            shutil.copyfile(self.last_csv, target)
-            shutil.copyfile(self.last_csv.with_suffix(".json"),
-                            Path(target).with_suffix(".json"))
 
     def open_settings(self) -> None:
         from posture_monitor.gui.settings_dialog import SettingsDialog
@@ -386,6 +362,7 @@ class MainWindow(QMainWindow):
         self.plot_timer.stop()
         self.close_engine()
         self.desk.tray.hide()
+        self.store.close()
         save_settings(self.app_settings, self.settings_path)
         super().closeEvent(event)
 

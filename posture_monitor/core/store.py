@@ -1,0 +1,394 @@
+"""Patients, baselines and sessions in one SQLite file (stdlib sqlite3, no server).
+
+One local file keeps everything a practice needs to follow a person over weeks: who
+(pseudonymous ids), their baselines per camera, and every session with its per-frame
+samples. WAL mode lets the app write samples while a list of sessions is read, and
+samples are committed in batches at most once a second, so a killed process loses at
+most the last second. The file is user-only (0o600): it holds health data. Core (no Qt).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import platformdirs
+
+from posture_monitor.core.baseline import ENV_DATA_DIR
+from posture_monitor.core.definitions import METRIC_COLUMNS
+from posture_monitor.core.errors import UserError
+
+if TYPE_CHECKING:  # annotations only: the store must not load MediaPipe
+    from posture_monitor.core.pipeline import FrameResult
+
+DB_NAME = "posture-monitor.sqlite3"
+TEXT_COLUMNS = ("view", "posture_label", "alert_state")
+FLOAT_COLUMNS = ("time_s", *METRIC_COLUMNS, "score_overall")
+SAMPLE_COLUMNS = ("frame", "time_s", "view", *METRIC_COLUMNS, "posture_label",
+                  "score_overall", "alert_state")
+SUMMARY_METRICS = ("cva_deg", "torso_incl_deg", "shoulder_tilt_deg", "head_tilt_deg",
+                   "lateral_lean_deg")
+PRESENT_STATES = ("ok", "warning", "alert")  # "away" and photos (NULL) are not sitting
+
+# Append only, never edit a released entry: a user's file is at version len(applied), and
+# each script runs once, in order, in its own transaction. Literal SQL (not generated from
+# METRIC_COLUMNS) so a later change of the metric table cannot rewrite history.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE patients (
+        id TEXT PRIMARY KEY,  -- pseudonymous ID, never a real name by design
+        display_name TEXT, notes TEXT, created TEXT
+    );
+    CREATE TABLE baselines (
+        id INTEGER PRIMARY KEY, patient_id TEXT REFERENCES patients(id) ON DELETE CASCADE,
+        camera TEXT, baseline_json TEXT, created TEXT
+    );
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY, patient_id TEXT REFERENCES patients(id) ON DELETE CASCADE,
+        started TEXT, ended TEXT, source TEXT, model TEXT, settings_json TEXT,
+        summary_json TEXT, csv_path TEXT, csv_sha256 TEXT, status TEXT
+    );
+    CREATE TABLE samples (
+        session_id INTEGER REFERENCES sessions(id) ON DELETE CASCADE,
+        frame INTEGER, time_s REAL, view TEXT, cva_deg REAL, neck_incl_deg REAL,
+        torso_incl_deg REAL, head_flex_deg REAL, shoulder_tilt_deg REAL, head_tilt_deg REAL,
+        lateral_lean_deg REAL, fwd_head_ratio REAL, posture_label TEXT, score_overall REAL,
+        alert_state TEXT,
+        PRIMARY KEY (session_id, frame)
+    );
+    CREATE INDEX baselines_patient ON baselines(patient_id, camera);
+    CREATE INDEX sessions_patient ON sessions(patient_id, started);
+    """,
+    """
+    ALTER TABLE sessions ADD COLUMN notes TEXT;
+    CREATE INDEX samples_time ON samples(session_id, time_s);
+    """,
+]
+
+
+def db_path() -> Path:
+    """POSTURE_MONITOR_DATA_HOME (a folder) overrides the platform's user data folder."""
+    folder = os.environ.get(ENV_DATA_DIR) or platformdirs.user_data_dir(
+        "posture-monitor", appauthor=False)
+    return Path(folder) / DB_NAME
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _statements(script: str) -> Iterator[str]:
+    # Split on ';' but only where SQLite agrees a statement ends, so executing them one by
+    # one keeps the whole migration inside our transaction (executescript would commit).
+    buf = ""
+    for part in script.split(";"):
+        buf += part + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n\t;"):
+                yield buf
+            buf = ""
+
+
+def _number(value: Any) -> float | None:
+    """None for missing, empty or NaN (stored as NULL); float otherwise."""
+    if value is None or value == "":
+        return None
+    f = float(value)
+    return None if math.isnan(f) else f
+
+
+def sample_tuple(row: dict) -> tuple:
+    """A sample row (CSV-style strings or numbers) as the tuple of SAMPLE_COLUMNS.
+
+    Raises KeyError without frame, ValueError on a value that is no number."""
+    out: list[Any] = []
+    for col in SAMPLE_COLUMNS:
+        v = row.get(col)
+        if col == "frame":
+            out.append(int(float(row["frame"])))
+        elif col in TEXT_COLUMNS:
+            out.append(None if v is None or v == "" else str(v))
+        else:
+            out.append(_number(v))
+    return tuple(out)
+
+
+class Store:
+    """The database; one per process is enough (thread-safe, one connection, a lock)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path) if path is not None else db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not self.path.exists():
+            # Create it user-only before SQLite does (it would use the umask, often 0o644);
+            # SQLite gives its -wal and -shm files the mode of the database file.
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        self._lock = threading.RLock()  # the app writes samples from its analysis thread
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, nothing implicit.
+        self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=10,
+                                     check_same_thread=False)
+        self._conn.row_factory = sqlite3.Row
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")  # per connection, off by default
+            # NORMAL is safe in WAL mode: a process crash loses nothing committed, only a
+            # power cut may lose the last commits; FULL would fsync every batch.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise UserError(f"{self.path} is not a usable posture-monitor database ({exc}): "
+                            "move it aside and start again") from exc
+        except BaseException:
+            self._conn.close()
+            raise
+
+    @property
+    def version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        if self.version > len(MIGRATIONS):
+            raise UserError(f"{self.path} was written by a newer posture-monitor (schema "
+                            f"{self.version}, this one knows {len(MIGRATIONS)}): update it")
+        while self.version < len(MIGRATIONS):
+            with self.transaction():
+                v = self.version  # re-read under the write lock: another process may have won
+                if v >= len(MIGRATIONS):
+                    break
+                for stmt in _statements(MIGRATIONS[v]):
+                    self._conn.execute(stmt)
+                self._conn.execute(f"PRAGMA user_version = {v + 1}")  # transactional
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error); nested calls join the outer one."""
+        with self._lock:
+            if self._conn.in_transaction:
+                yield self._conn
+                return
+            # IMMEDIATE takes the write lock up front: no deadlock upgrading a read lock.
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- patients ---------------------------------------------------------------------
+    def add_patient(self, id: str, display_name: str | None = None,
+                    notes: str | None = None) -> None:
+        if not id or not id.strip():
+            raise UserError("a patient needs an id (a pseudonym such as P001, not a name)")
+        with self.transaction() as c:
+            if self.patient(id) is not None:
+                raise UserError(f"patient {id!r} exists already: pick another id")
+            c.execute("INSERT INTO patients VALUES (?, ?, ?, ?)",
+                      (id, display_name, notes, now_iso()))
+
+    def patients(self) -> list[dict]:
+        return [dict(r) for r in self.query("SELECT * FROM patients ORDER BY id")]
+
+    def patient(self, id: str) -> dict | None:
+        rows = self.query("SELECT * FROM patients WHERE id = ?", (id,))
+        return dict(rows[0]) if rows else None
+
+    def _known_patient(self, id: str) -> None:
+        if self.patient(id) is None:
+            raise UserError(f"no patient {id!r}: add it with posture-monitor patients add {id}")
+
+    def delete_patient(self, id: str) -> None:
+        """Erase a person with all their baselines, sessions and samples (cascade)."""
+        with self.transaction() as c:
+            self._known_patient(id)
+            c.execute("DELETE FROM patients WHERE id = ?", (id,))
+
+    # -- baselines --------------------------------------------------------------------
+    def save_baseline(self, patient_id: str, camera: str, baseline: dict) -> int:
+        with self.transaction() as c:
+            self._known_patient(patient_id)
+            cur = c.execute("INSERT INTO baselines (patient_id, camera, baseline_json, "
+                            "created) VALUES (?, ?, ?, ?)",
+                            (patient_id, camera, json.dumps(baseline), now_iso()))
+            return int(cur.lastrowid)
+
+    def latest_baseline(self, patient_id: str, camera: str) -> dict | None:
+        rows = self.query("SELECT baseline_json FROM baselines WHERE patient_id = ? AND "
+                          "camera = ? ORDER BY id DESC LIMIT 1", (patient_id, camera))
+        return json.loads(rows[0][0]) if rows else None
+
+    # -- sessions ---------------------------------------------------------------------
+    def start_session(self, patient_id: str, source: str, model: str, settings: dict,
+                      started: str | None = None) -> int:
+        with self.transaction() as c:
+            self._known_patient(patient_id)
+            cur = c.execute("INSERT INTO sessions (patient_id, started, source, model, "
+                            "settings_json, status) VALUES (?, ?, ?, ?, ?, 'running')",
+                            (patient_id, started or now_iso(), source, model,
+                             json.dumps(settings, default=str)))
+            return int(cur.lastrowid)
+
+    def finish_session(self, session_id: int, summary: dict, status: str = "complete",
+                       csv_path: Path | None = None, ended: str | None = None) -> None:
+        self.session(session_id)  # one-line error for an unknown id
+        # No hash for a CSV a failed run never wrote: finishing must not mask that failure.
+        ok = csv_path is not None and Path(csv_path).is_file()
+        sha = file_sha256(Path(csv_path)) if ok else None
+        with self.transaction() as c:
+            c.execute("UPDATE sessions SET ended = ?, summary_json = ?, status = ?, "
+                      "csv_path = ?, csv_sha256 = ? WHERE id = ?",
+                      (ended or now_iso(), json.dumps(summary), status,
+                       None if csv_path is None else str(csv_path), sha, session_id))
+
+    @staticmethod
+    def _session_dict(row: sqlite3.Row) -> dict:
+        d = dict(row)
+        d["settings"] = json.loads(d.pop("settings_json") or "{}")
+        summary = d.pop("summary_json")
+        d["summary"] = None if summary is None else json.loads(summary)
+        return d
+
+    def sessions(self, patient_id: str | None = None) -> list[dict]:
+        """Newest first (id breaks ties between sessions started in the same second)."""
+        where, params = ("WHERE patient_id = ?", (patient_id,)) if patient_id else ("", ())
+        rows = self.query(f"SELECT * FROM sessions {where} ORDER BY started DESC, id DESC",
+                          params)
+        return [self._session_dict(r) for r in rows]
+
+    def session(self, id: int) -> dict:
+        rows = self.query("SELECT * FROM sessions WHERE id = ?", (id,))
+        if not rows:
+            raise UserError(f"no session {id}: list them with posture-monitor sessions list")
+        return self._session_dict(rows[0])
+
+    def insert_samples(self, session_id: int, rows: list[tuple]) -> None:
+        """Tuples in SAMPLE_COLUMNS order, written in one transaction."""
+        if not rows:
+            return
+        marks = ", ".join("?" * (len(SAMPLE_COLUMNS) + 1))
+        with self.transaction() as c:
+            c.executemany(f"INSERT OR REPLACE INTO samples (session_id, "
+                          f"{', '.join(SAMPLE_COLUMNS)}) VALUES ({marks})",
+                          [(session_id, *r) for r in rows])
+
+    def samples(self, session_id: int) -> dict[str, np.ndarray]:
+        """Columns as arrays: frame int64, numbers float64 (NaN for NULL), text object."""
+        self.session(session_id)
+        rows = self.query(f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM samples "
+                          "WHERE session_id = ? ORDER BY frame", (session_id,))
+        out: dict[str, np.ndarray] = {}
+        for i, col in enumerate(SAMPLE_COLUMNS):
+            values = [r[i] for r in rows]
+            if col == "frame":
+                out[col] = np.array(values, dtype=np.int64)
+            elif col in TEXT_COLUMNS:
+                out[col] = np.array(values, dtype=object)
+            else:
+                out[col] = np.array([np.nan if v is None else v for v in values], dtype=float)
+        return out
+
+    # -- files (store_io builds on this class, hence imported here, not at the top) ---
+    def export_session(self, session_id: int, path: Path, anonymize: bool = False) -> None:
+        from posture_monitor.core import store_io
+
+        store_io.export_session(self, session_id, Path(path), anonymize)
+
+    def import_session(self, csv_path: Path, patient_id: str | None = None) -> int:
+        from posture_monitor.core import store_io
+
+        return store_io.import_session(self, Path(csv_path), patient_id)
+
+
+class SampleWriter:
+    """Buffers samples and commits them in one transaction at most every flush_interval_s.
+
+    Batching keeps the analysis thread fast (one commit a second, not 30); the interval
+    bounds what a killed process can lose."""
+
+    def __init__(self, store: Store, session_id: int, flush_interval_s: float = 1.0) -> None:
+        self.store = store
+        self.session_id = session_id
+        self.flush_interval_s = flush_interval_s
+        self.written = 0
+        self._buffer: list[tuple] = []
+        self._last_flush = time.monotonic()
+
+    def add(self, row: dict) -> None:
+        self._buffer.append(sample_tuple(row))
+        if time.monotonic() - self._last_flush >= self.flush_interval_s:
+            self.flush()
+
+    def add_result(self, result: FrameResult) -> None:
+        m = result.measurement
+        self.add({"frame": result.frame.index, "time_s": result.frame.time_s,
+                  "view": m.view, **m.values,
+                  "posture_label": result.classification.label,
+                  "score_overall": result.scores.get("score_overall"),
+                  "alert_state": None if result.alert is None else result.alert.state.value})
+
+    def flush(self) -> None:
+        rows, self._buffer = self._buffer, []
+        self.store.insert_samples(self.session_id, rows)
+        self.written += len(rows)
+        self._last_flush = time.monotonic()
+
+    def close(self) -> None:
+        self.flush()
+
+
+def _median(values: np.ndarray) -> float | None:
+    v = values[~np.isnan(values)]
+    return float(np.median(v)) if v.size else None
+
+
+def summarize(samples: dict[str, np.ndarray]) -> dict:
+    """frames, duration_s, the median of each SUMMARY_METRICS column (key = column, None
+    without a value), good_share ('ok' among frames with the person present, None when
+    none), and labels: how often each posture label was given."""
+    t = np.asarray(samples["time_s"], dtype=float)
+    t = t[~np.isnan(t)]
+    states = [s for s in samples["alert_state"] if s in PRESENT_STATES]
+    labels = Counter(s for s in samples["posture_label"] if s)
+    return {
+        "frames": int(len(samples["frame"])),
+        "duration_s": float(t.max() - t.min()) if t.size else 0.0,
+        # medians flat under the metric's own column name: what lists and reports read
+        **{c: _median(np.asarray(samples[c], dtype=float)) for c in SUMMARY_METRICS},
+        "good_share": states.count("ok") / len(states) if states else None,
+        "labels": dict(labels.most_common()),
+    }

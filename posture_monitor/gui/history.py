@@ -1,0 +1,228 @@
+"""Patients and history (the physiotherapist in clinic): sessions per patient, progress
+across visits with the smallest real change drawn in, review of one session on a
+timeline, and two sessions side by side. Reads the SQLite store; draws nothing itself
+that the core did not compute."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from posture_monitor.core.report import MDC_CVA_DEG
+
+COLUMNS = (("started", "Date"), ("duration_s", "Duration"), ("cva_deg", "CVA (median)"),
+           ("torso_incl_deg", "Torso"), ("shoulder_tilt_deg", "Shoulder tilt"),
+           ("good_share", "Good posture"))
+REVIEW_SERIES = (("cva_deg", "CVA proxy", "#27ae60"), ("torso_incl_deg", "torso", "#2980b9"),
+                 ("shoulder_tilt_deg", "shoulder tilt", "#8e44ad"),
+                 ("head_tilt_deg", "head tilt", "#e67e22"))
+
+
+def _cell(key: str, session: dict) -> str:
+    if key == "started":
+        return session["started"][:16].replace("T", " ")
+    v = (session.get("summary") or {}).get(key)
+    if v is None:
+        return "no reading"
+    if key == "duration_s":
+        return f"{v / 60:.1f} min"
+    if key == "good_share":
+        return f"{100 * v:.0f} %"
+    return f"{v:.1f}°"
+
+
+class ReviewWidget(QWidget):
+    """One session on a timeline: its angles, a cursor and a scrubber with the values."""
+
+    def __init__(self, store, session_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = store.session(session_id)
+        self.samples = store.samples(session_id)
+        t = np.asarray(self.samples["time_s"], float)
+        self.t = t
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"Session {session_id}: {_cell('started', self.session)}, "
+                                f"{_cell('duration_s', self.session)}"))
+        self.plot = pg.PlotWidget(title="Angles (deg)")
+        self.plot.addLegend(offset=(5, 5))
+        self.plot.setLabel("bottom", "seconds")
+        for key, label, colour in REVIEW_SERIES:
+            y = np.asarray(self.samples.get(key, np.full(len(t), np.nan)), float)
+            self.plot.plot(t, y, name=label, pen=pg.mkPen(colour, width=2), connect="finite")
+        self.cursor = pg.InfiniteLine(pos=t[0] if len(t) else 0, angle=90,
+                                      pen=pg.mkPen("#ddd"))
+        self.plot.addItem(self.cursor)
+        layout.addWidget(self.plot, 1)
+        self.scrubber = QSlider(Qt.Orientation.Horizontal, objectName="scrubber")
+        self.scrubber.setRange(0, max(len(t) - 1, 0))
+        self.scrubber.valueChanged.connect(self.show_frame)
+        layout.addWidget(self.scrubber)
+        self.values = QLabel(objectName="values")
+        layout.addWidget(self.values)
+        self.show_frame(0)
+
+    def show_frame(self, i: int) -> None:
+        if not len(self.t):
+            self.values.setText("no samples")
+            return
+        self.cursor.setValue(self.t[i])
+        parts = [f"t {self.t[i]:.1f} s", f"view {self.samples['view'][i]}"]
+        for key, label, _ in REVIEW_SERIES:
+            v = float(self.samples[key][i]) if key in self.samples else float("nan")
+            parts.append(f"{label} {'no reading' if np.isnan(v) else f'{v:.1f}°'}")
+        state = self.samples.get("alert_state")
+        if state is not None and state[i]:
+            parts.append(f"alert state {state[i]}")
+        self.values.setText(" · ".join(parts))
+
+
+class HistoryWindow(QDialog):
+    def __init__(self, store, parent: QWidget | None = None, patient: str | None = None):
+        super().__init__(parent)
+        self.store = store
+        self.setWindowTitle("Patients and history")
+        self.resize(1100, 750)
+        self.patient = QComboBox(objectName="patient")
+        self.patient.currentTextChanged.connect(self.refresh)
+        new = QPushButton("New patient…", clicked=self.new_patient)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Patient (pseudonymous ID)"))
+        top.addWidget(self.patient, 1)
+        top.addWidget(new)
+        self.table = QTableWidget(0, len(COLUMNS), objectName="sessions")
+        self.table.setHorizontalHeaderLabels([c[1] for c in COLUMNS])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.progress = pg.PlotWidget(title="Median CVA proxy per visit (band: within the "
+                                      f"{MDC_CVA_DEG:.0f}° smallest real change of the first)")
+        self.progress.setLabel("bottom", "visit")
+        buttons = QHBoxLayout()
+        for text, slot in (("Review", self.review_selected), ("Compare two", self.compare),
+                           ("PDF report…", self.pdf_report), ("Export…", self.export),
+                           ("Import…", self.import_session)):
+            buttons.addWidget(QPushButton(text, clicked=slot, objectName=text))
+        self.detail = QSplitter(Qt.Orientation.Horizontal)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        split = QSplitter(Qt.Orientation.Vertical)
+        upper = QWidget()
+        ul = QVBoxLayout(upper)
+        ul.setContentsMargins(0, 0, 0, 0)
+        ul.addWidget(self.table)
+        ul.addLayout(buttons)
+        split.addWidget(upper)
+        split.addWidget(self.progress)
+        split.addWidget(self.detail)
+        layout.addWidget(split, 1)
+        self.sessions: list[dict] = []
+        self.fill_patients(patient)
+
+    def fill_patients(self, select: str | None = None) -> None:
+        self.patient.blockSignals(True)
+        self.patient.clear()
+        for p in self.store.patients():
+            self.patient.addItem(p["id"])
+        self.patient.blockSignals(False)
+        if select:
+            self.patient.setCurrentText(select)
+        self.refresh()
+
+    def new_patient(self) -> None:
+        pid, ok = QInputDialog.getText(self, "New patient", "Pseudonymous ID (no name):")
+        if ok and pid.strip():
+            self.store.add_patient(pid.strip())
+            self.fill_patients(pid.strip())
+
+    def refresh(self, *_) -> None:
+        pid = self.patient.currentText()
+        self.sessions = self.store.sessions(pid) if pid else []
+        self.table.setRowCount(len(self.sessions))
+        for row, s in enumerate(self.sessions):
+            for col, (key, _) in enumerate(COLUMNS):
+                self.table.setItem(row, col, QTableWidgetItem(_cell(key, s)))
+        self._plot_progress()
+
+    def _plot_progress(self) -> None:
+        self.progress.clear()
+        visits = list(reversed(self.sessions))  # oldest first
+        cva = np.array([(s.get("summary") or {}).get("cva_deg") or np.nan for s in visits],
+                       float)
+        if not len(visits):
+            return
+        x = np.arange(1, len(visits) + 1)
+        self.progress.plot(x, cva, pen=pg.mkPen("#27ae60", width=2), symbol="o",
+                           name="median CVA proxy")
+        if not np.isnan(cva[0]):
+            # A change inside the measurement noise must not look like progress.
+            self.band = pg.LinearRegionItem((cva[0] - MDC_CVA_DEG, cva[0] + MDC_CVA_DEG),
+                                            orientation="horizontal", movable=False,
+                                            brush=pg.mkBrush(39, 174, 96, 40))
+            self.progress.addItem(self.band)
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        return [self.sessions[r]["id"] for r in rows]
+
+    def _show(self, widgets: list[QWidget]) -> None:
+        for i in reversed(range(self.detail.count())):
+            self.detail.widget(i).deleteLater()
+        for w in widgets:
+            self.detail.addWidget(w)
+
+    def review_selected(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self._show([ReviewWidget(self.store, ids[0])])
+
+    def compare(self) -> None:
+        """Two sessions side by side, e.g. the first visit and today."""
+        ids = self.selected_ids()
+        if len(ids) < 2 and len(self.sessions) >= 2:
+            ids = [self.sessions[-1]["id"], self.sessions[0]["id"]]  # first visit vs latest
+        if len(ids) >= 2:
+            self._show([ReviewWidget(self.store, ids[0]), ReviewWidget(self.store, ids[1])])
+
+    def pdf_report(self) -> None:
+        from posture_monitor.core.report import session_report
+
+        ids = self.selected_ids()
+        if not ids:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "PDF report", f"session-{ids[0]}.pdf",
+                                              "PDF (*.pdf)")
+        if path:
+            session = self.store.session(ids[0])
+            history = list(reversed(self.store.sessions(session["patient_id"])))
+            session_report(session, self.store.samples(ids[0]), path, history=history)
+
+    def export(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export session", f"session-{ids[0]}.csv",
+                                              "CSV (*.csv)")
+        if path:
+            self.store.export_session(ids[0], path)
+
+    def import_session(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import session", "", "CSV (*.csv)")
+        if path:
+            self.store.import_session(path, self.patient.currentText() or None)
+            self.refresh()

@@ -1,0 +1,78 @@
+"""Recording actions of the main window: a session into CSV + JSON (the same recorder as
+`analyze`) and into the local store, snapshots, and CSV export."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog
+
+
+class RecordingActions:
+    """Mixed into MainWindow; uses its engine, store, calibration (the patient) and
+    status bar."""
+
+    def toggle_recording(self) -> None:
+        if self.engine is None:
+            return
+        if self.engine.recording:
+            self._stop_recording()
+        else:
+            self.engine.wait_ready()
+            writer = self._start_db_session()
+            path = self.engine.start_recording(self.sessions_dir,
+                                               record_video=self.app_settings.record_video,
+                                               on_result=writer.add_result)
+            self.record_action.setText("Stop recording")
+            self.statusBar().showMessage(f"Recording to {path}", 5000)
+
+    def _start_db_session(self):
+        """The patient is the current profile's person; the session goes into the store."""
+        from posture_monitor.core.store import SampleWriter
+
+        patient = self.calibration.person
+        if self.store.patient(patient) is None:
+            self.store.add_patient(patient)
+        src = self.engine.source
+        sid = self.store.start_session(patient, src.description, self.engine.model_name,
+                                       self.engine.settings.to_dict())
+        self.db_session = (sid, SampleWriter(self.store, sid))
+        return self.db_session[1]
+
+    def _stop_recording(self) -> None:
+        from posture_monitor.core.store import summarize
+
+        self.last_csv = self.engine.stop_recording()
+        self.record_action.setText("Start recording")
+        if self.db_session is not None:
+            sid, writer = self.db_session
+            self.db_session = None
+            writer.close()
+            self.store.finish_session(sid, summarize(self.store.samples(sid)),
+                                      csv_path=self.last_csv)
+        self.statusBar().showMessage(f"Session saved: {self.last_csv}", 8000)
+
+    def snapshot(self) -> Path | None:
+        """The current view with its overlay, at the camera's full resolution."""
+        if self.last_item is None:
+            return None
+        self.sessions_dir.mkdir(parents=True, exist_ok=True)
+        path = self.sessions_dir / time.strftime("snapshot-%Y%m%d-%H%M%S.png")
+        self._overlay(self.last_item.frame.image, self.last_item).save(str(path))
+        self.statusBar().showMessage(f"Snapshot saved: {path}", 5000)
+        return path
+
+    def export_csv(self) -> None:
+        if self.last_csv is None:
+            self.statusBar().showMessage("Record a session first (Ctrl+R).", 5000)
+            return
+        target, _ = QFileDialog.getSaveFileName(self, "Export CSV",
+                                                str(Path.home() / self.last_csv.name),
+                                                "CSV (*.csv)")
+        if target:
+            shutil.copyfile(self.last_csv, target)
+            shutil.copyfile(self.last_csv.with_suffix(".json"),
+                            Path(target).with_suffix(".json"))
+

@@ -43,7 +43,8 @@ def test_recording_writes_the_analyze_columns(make_window, qtbot, sports2d_video
     qtbot.wait(2000)
     w.toggle_recording()
     rows = read_rows(w.last_csv)
-    assert list(rows[0]) == csv_columns()  # one code path with `analyze`
+    # one code path with `analyze --landmarks` (the landmarks let Review redraw skeletons)
+    assert list(rows[0]) == csv_columns(landmarks=True)
     assert len(rows) > 10
     meta = json.loads(w.last_csv.with_suffix(".json").read_text())
     assert meta["status"] == "complete" and meta["classifier"]["sha256"]

@@ -96,6 +96,7 @@ def test_history_view_and_side_by_side_comparison(two_sessions, qtbot):
     assert all(isinstance(r, ReviewWidget) for r in reviews)
     assert reviews[0].session["id"] != reviews[1].session["id"]
     before = reviews[0].values.text()
+    assert reviews[0].replay is None  # analyze without --landmarks: angles only
     reviews[0].scrubber.setValue(60)
     assert reviews[0].values.text() != before and "t 1.0 s" in reviews[0].values.text()
     store.close()
@@ -115,3 +116,11 @@ def test_recording_from_the_window_goes_into_the_store(make_window, qtbot, sport
     assert len(sessions) == 1 and sessions[0]["status"] == "complete"
     assert sessions[0]["summary"]["frames"] > 10
     assert sessions[0]["csv_path"] == str(w.last_csv)
+    # Review replays the stored skeletons (the recording keeps the landmark columns).
+    from posture_monitor.gui.history import ReviewWidget
+
+    review = ReviewWidget(w.store, sessions[0]["id"])
+    qtbot.addWidget(review)
+    assert review.replay is not None and review.picture.pixmap() is not None
+    review.scrubber.setValue(review.scrubber.maximum())
+    assert review.shown_frame == int(review.samples["frame"][-1])

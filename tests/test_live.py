@@ -80,7 +80,7 @@ def test_recording_writes_the_same_columns_as_analyze(tmp_path, sports2d_video):
     assert engine.stop_recording() == csv_path
     engine.stop()
     rows = read_rows(csv_path)
-    assert list(rows[0]) == csv_columns()
+    assert list(rows[0]) == csv_columns(landmarks=True)
     assert len(rows) > 10 and any(r["pose_detected"] == "1" for r in rows)
 
 

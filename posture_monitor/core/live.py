@@ -179,7 +179,8 @@ class LiveEngine:
         images = self.source.kind in ("image", "folder")
         recorder = SessionRecorder(out_dir, stem, self.source.info(), self.settings.to_dict(),
                                    self.pose_model_info, images=images,
-                                   landmarks=self.settings.landmarks,
+                                   # Landmarks always: Review replays the skeleton
+                                   landmarks=True,
                                    classifier=self.classifier_info)
         writer = None
         if record_video:

@@ -48,8 +48,41 @@ def _cell(key: str, session: dict) -> str:
     return f"{v:.1f}°"
 
 
+def _skeleton_replay(session: dict):
+    """Per-frame poses from the session's CSV landmark columns (recordings from the window
+    and `analyze --landmarks` have them), the frame size, and the recorded video if the
+    user chose to keep one. None when the CSV or its landmarks are not there."""
+    import csv
+    import json
+    from pathlib import Path
+
+    from posture_monitor.core.landmarks import NAMES
+    from posture_monitor.core.pose import Pose
+
+    path = Path(session.get("csv_path") or "")
+    sidecar = path.with_suffix(".json")
+    if not path.is_file() or not sidecar.is_file():
+        return None
+    meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    size = (int(meta["source"]["width"]), int(meta["source"]["height"]))
+    fields = ("x", "y", "z", "vis", "pres", "wx", "wy", "wz")
+    poses = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if "nose_x" not in (reader.fieldnames or []):
+            return None
+        for row in reader:
+            if row.get("pose_detected") != "1":
+                continue
+            v = np.array([[float(row[f"{n}_{f}"]) for f in fields] for n in NAMES])
+            poses[int(row["frame"])] = Pose(v[:, 0:3], v[:, 5:8], v[:, 3], v[:, 4])
+    video = path.with_suffix(".mp4")
+    return poses, size, (video if video.is_file() else None)
+
+
 class ReviewWidget(QWidget):
-    """One session on a timeline: its angles, a cursor and a scrubber with the values."""
+    """One session on a timeline: the skeleton of the frame under the cursor (on the
+    recorded video when there is one), its angles, and a scrubber with the values."""
 
     def __init__(self, store, session_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +93,13 @@ class ReviewWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"Session {session_id}: {_cell('started', self.session)}, "
                                 f"{_cell('duration_s', self.session)}"))
+        self.replay = _skeleton_replay(self.session)
+        self.shown_frame: int | None = None  # the frame whose skeleton is on screen
+        self.picture = QLabel(objectName="skeleton", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.picture.setMinimumHeight(200)
+        if self.replay is None:
+            self.picture.setText("No landmarks stored for this session: angles only.")
+        layout.addWidget(self.picture, 1)
         self.plot = pg.PlotWidget(title="Angles (deg)")
         self.plot.addLegend(offset=(5, 5))
         self.plot.setLabel("bottom", "seconds")
@@ -83,6 +123,7 @@ class ReviewWidget(QWidget):
             self.values.setText("no samples")
             return
         self.cursor.setValue(self.t[i])
+        self._draw_skeleton(int(self.samples["frame"][i]))
         parts = [f"t {self.t[i]:.1f} s", f"view {self.samples['view'][i]}"]
         for key, label, _ in REVIEW_SERIES:
             v = float(self.samples[key][i]) if key in self.samples else float("nan")
@@ -91,6 +132,24 @@ class ReviewWidget(QWidget):
         if state is not None and state[i]:
             parts.append(f"alert state {state[i]}")
         self.values.setText(" · ".join(parts))
+
+    def _draw_skeleton(self, frame_index: int) -> None:
+        """The stored landmarks of this frame, redrawn with the live overlay."""
+        if self.replay is None:
+            return
+        from PySide6.QtGui import QPixmap
+
+        from posture_monitor.core.metrics import measure
+        from posture_monitor.gui.overlay import render_overlay
+
+        poses, size, video = self.replay
+        pose = poses.get(frame_index)
+        qimage = render_overlay(_frame_image(video, frame_index, size), pose,
+                                measure(pose, *size))
+        self.picture.setPixmap(QPixmap.fromImage(qimage).scaled(
+            max(self.picture.width(), 100), max(self.picture.height(), 100),
+            Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+        self.shown_frame = frame_index
 
 
 class HistoryWindow(QDialog):
@@ -226,3 +285,16 @@ class HistoryWindow(QDialog):
         if path:
             self.store.import_session(path, self.patient.currentText() or None)
             self.refresh()
+
+
+def _frame_image(video, index: int, size: tuple[int, int]) -> np.ndarray:
+    if video is not None:
+        import cv2
+
+        cap = cv2.VideoCapture(str(video))
+        cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, image = cap.read()
+        cap.release()
+        if ok:
+            return image
+    return np.full((size[1], size[0], 3), 40, np.uint8)  # a plain canvas for the skeleton

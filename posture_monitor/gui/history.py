@@ -96,10 +96,10 @@ class ReviewWidget(QWidget):
         self.replay = _skeleton_replay(self.session)
         self.shown_frame: int | None = None  # the frame whose skeleton is on screen
         self.picture = QLabel(objectName="skeleton", alignment=Qt.AlignmentFlag.AlignCenter)
-        self.picture.setMinimumHeight(200)
+        self.picture.setMinimumHeight(160)
         if self.replay is None:
             self.picture.setText("No landmarks stored for this session: angles only.")
-        layout.addWidget(self.picture, 1)
+        layout.addWidget(self.picture, 3)
         self.plot = pg.PlotWidget(title="Angles (deg)")
         self.plot.addLegend(offset=(5, 5))
         self.plot.setLabel("bottom", "seconds")
@@ -109,7 +109,8 @@ class ReviewWidget(QWidget):
         self.cursor = pg.InfiniteLine(pos=t[0] if len(t) else 0, angle=90,
                                       pen=pg.mkPen("#ddd"))
         self.plot.addItem(self.cursor)
-        layout.addWidget(self.plot, 1)
+        self.plot.setMinimumHeight(160)
+        layout.addWidget(self.plot, 2)
         self.scrubber = QSlider(Qt.Orientation.Horizontal, objectName="scrubber")
         self.scrubber.setRange(0, max(len(t) - 1, 0))
         self.scrubber.valueChanged.connect(self.show_frame)
@@ -189,6 +190,7 @@ class HistoryWindow(QDialog):
         split.addWidget(upper)
         split.addWidget(self.progress)
         split.addWidget(self.detail)
+        split.setSizes([170, 170, 460])  # the review/comparison gets most of the room
         layout.addWidget(split, 1)
         self.sessions: list[dict] = []
         self.fill_patients(patient)
@@ -223,10 +225,15 @@ class HistoryWindow(QDialog):
         visits = list(reversed(self.sessions))  # oldest first
         cva = np.array([(s.get("summary") or {}).get("cva_deg") or np.nan for s in visits],
                        float)
-        if not len(visits):
-            return
         x = np.arange(1, len(visits) + 1)
-        self.progress.plot(x, cva, pen=pg.mkPen("#27ae60", width=2), symbol="o",
+        ok = ~np.isnan(cva)
+        if not ok.any():
+            note = pg.TextItem("no CVA readings yet: the CVA is measured in side views",
+                               color="#aaa", anchor=(0.5, 0.5))
+            self.progress.addItem(note)
+            note.setPos(0.5, 0.5)
+            return
+        self.progress.plot(x[ok], cva[ok], pen=pg.mkPen("#27ae60", width=2), symbol="o",
                            name="median CVA proxy")
         if not np.isnan(cva[0]):
             # A change inside the measurement noise must not look like progress.

@@ -17,11 +17,13 @@ CLI = [sys.executable, "-m", "posture_monitor"]
 
 @pytest.fixture(scope="module")
 def two_sessions(tmp_path_factory, media_dir):
-    """Two stored sessions of patient P1 from real videos (two 'visits')."""
+    """Two stored sessions of patient P1 from real side-view videos (two 'visits')."""
+    from fetch_test_media import seated_sequence
+
     home = tmp_path_factory.mktemp("store")
     env = dict(os.environ, POSTURE_MONITOR_DATA_HOME=str(home))
-    for video in ("pose2sim_cam01.mp4", "pose2sim_cam02.mp4"):
-        proc = subprocess.run([*CLI, "analyze", str(media_dir / video), "--out",
+    for video in (media_dir / "sports2d_demo.mp4", seated_sequence()):
+        proc = subprocess.run([*CLI, "analyze", str(video), "--out",
                                str(home / "csv"), "--model", "lite", "--patient", "P1",
                                "--save", "--quiet"], capture_output=True, text=True, cwd=ROOT,
                               env=env, timeout=300)
@@ -38,12 +40,13 @@ def cli(env, *args):
 def test_analyze_save_stores_sessions_with_samples(two_sessions):
     home, _ = two_sessions
     with Store(home / "posture-monitor.sqlite3") as store:
-        sessions = store.sessions("P1")
+        sessions = store.sessions("P1")  # newest first: the seated clip
         assert len(sessions) == 2 and all(s["status"] == "complete" for s in sessions)
         samples = store.samples(sessions[0]["id"])
-        assert len(samples["frame"]) == 100  # every frame of the clip
+        assert len(samples["frame"]) == 700  # every frame of the clip
         assert sessions[0]["csv_sha256"] and len(sessions[0]["csv_sha256"]) == 64
-        assert sessions[0]["summary"]["frames"] == 100
+        assert sessions[0]["summary"]["frames"] == 700
+        assert sessions[0]["summary"]["cva_deg"] > 60  # mostly upright
 
 
 def test_sessions_cli_list_show_export_import(two_sessions, tmp_path):
@@ -98,7 +101,8 @@ def test_history_view_and_side_by_side_comparison(two_sessions, qtbot):
     before = reviews[0].values.text()
     assert reviews[0].replay is None  # analyze without --landmarks: angles only
     reviews[0].scrubber.setValue(60)
-    assert reviews[0].values.text() != before and "t 1.0 s" in reviews[0].values.text()
+    t60 = float(reviews[0].t[60])
+    assert reviews[0].values.text() != before and f"t {t60:.1f} s" in reviews[0].values.text()
     store.close()
 
 

@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 APP    := $(VENV)/.installed-app
 STAMP  := $(VENV)/.installed-dev-train
 
-.PHONY: run test bench model lint clean
+.PHONY: run test bench model dist lint clean
 
 $(APP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ bench: $(STAMP)
 model: $(STAMP)
 	$(VENV)/bin/posture-monitor train --synthetic 60000 --seed 0 \
 		--real-eval tests/fixtures/seated_side_mit --out models
+
+# A one-folder desktop build in dist/posture-monitor/ (see packaging/README.md).
+dist: $(STAMP)
+	$(VENV)/bin/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller \
+		packaging/posture_monitor.spec
+	bash packaging/check_dist.sh
 
 lint: $(STAMP)
 	$(PY) -m ruff check posture_monitor tests bench tools app

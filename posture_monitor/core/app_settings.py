@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import platformdirs
 
 from posture_monitor.core.alerts import AlertSettings
+from posture_monitor.core.private_files import write_private_text
 from posture_monitor.core.settings import AnalysisSettings, QualitySettings, SmoothingSettings
 
 ENV_CONFIG_DIR = "POSTURE_MONITOR_CONFIG_DIR"
@@ -130,20 +130,6 @@ def load_settings(path: Path | None = None) -> tuple[AppSettings, str | None]:
 def save_settings(settings: AppSettings, path: Path | None = None) -> Path:
     """Write atomically (a crash never leaves half a file) and readable by the user only."""
     path = Path(path) if path is not None else settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     text = json.dumps(asdict(settings.validated()), indent=2, sort_keys=True) + "\n"
-    # mkstemp creates the file 0o600 on POSIX, so the settings are never briefly
-    # world-readable; the temporary sits beside the target so os.replace stays atomic.
-    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if os.name == "posix":
-            os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_private_text(path, text)
     return path

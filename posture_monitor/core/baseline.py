@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -24,6 +23,7 @@ import platformdirs
 from posture_monitor.core.definitions import FRONTAL_VIEWS, METRIC_COLUMNS, SIDE_VIEWS
 from posture_monitor.core.errors import UserError
 from posture_monitor.core.landmarks import INDEX
+from posture_monitor.core.private_files import write_private_text
 
 if TYPE_CHECKING:  # annotations only: the profile store need not load MediaPipe or cv2
     from posture_monitor.core.pipeline import FrameResult
@@ -293,17 +293,4 @@ class ProfileStore:
             {"person": p.person, "camera": p.camera,
              "baseline": None if p.baseline is None else p.baseline.to_dict()}
             for p in profiles]}
-        # Same recipe as the settings file: mkstemp makes it 0o600 from the start, and a
-        # temporary beside the target keeps os.replace atomic (no half-written profiles).
-        fd, tmp = tempfile.mkstemp(prefix=".profiles-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(data, indent=2) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            if os.name == "posix":
-                os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private_text(self.path, json.dumps(data, indent=2) + "\n")

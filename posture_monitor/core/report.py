@@ -13,7 +13,6 @@ import os
 import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,17 @@ from matplotlib.image import imread
 from posture_monitor import __version__
 from posture_monitor.core.definitions import METRIC_BY_COLUMN, METRICS
 from posture_monitor.core.labels import LABELS, TRUNK_FLEXION_DEG
+from posture_monitor.core.report_format import (
+    NO_READING,
+    _duration,
+    _fmt,
+    _missing,
+    _patient,
+    _share,
+    _source,
+    _summary,
+    _when,
+)
 
 # Smallest real change of app-based CVA: MDC 4.96 deg intra-rater, 5.52 deg inter-rater
 # (Gallego-Izquierdo et al. 2020, docs/METRICS.md). A change between visits inside
@@ -35,7 +45,7 @@ MDC_CVA_DEG = 5.0
 MDC_TORSO_DEG = 5.0
 
 A4 = (8.27, 11.69)  # inches, portrait
-NO_READING = "no reading"
+
 SUMMARY_ROWS = ("cva_deg", "torso_incl_deg", "shoulder_tilt_deg", "head_tilt_deg",
                 "lateral_lean_deg")
 SHORT = {"cva_deg": "CVA proxy", "torso_incl_deg": "Torso inclination",
@@ -54,53 +64,6 @@ REFERENCES = (
     "Cosoli 2026; Puig-Divi et al. 2019: 2D accuracy depends on camera geometry; a true "
     "90 deg side view is best.",
 )
-
-
-def _missing(value: object) -> bool:
-    try:  # None, NaN (also numpy scalars) and anything not a number count as no reading
-        return value is None or math.isnan(float(value))
-    except (TypeError, ValueError):
-        return True
-
-
-def _fmt(value: float | None, unit: str = "deg", digits: int = 1) -> str:
-    return NO_READING if _missing(value) else f"{value:.{digits}f} {unit}".rstrip()
-
-
-def _share(value: float | None) -> str:
-    return NO_READING if _missing(value) else f"{100.0 * value:.0f} %"
-
-
-def _duration(seconds: float | None) -> str:
-    if _missing(seconds):
-        return "unknown"
-    minutes, sec = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {sec:02d} s"
-
-
-def _when(iso: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if not iso:
-        return "unknown"
-    try:  # Python 3.10's fromisoformat does not accept a trailing "Z"
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).strftime(fmt)
-    except ValueError:
-        return iso
-
-
-def _source(source: str, anonymize: bool) -> str:
-    # A file name often carries the patient's name; a camera index never does.
-    if not anonymize or source.startswith("camera") or source.isdigit():
-        return source
-    return "recorded file (name withheld)"
-
-
-def _patient(patient_id: str, display_name: str | None, anonymize: bool) -> str:
-    return patient_id if anonymize or not display_name else f"{patient_id} ({display_name})"
-
-
-def _summary(session: dict) -> dict:
-    return session.get("summary") or {}  # a session still running has no summary yet
 
 
 def _page() -> Figure:

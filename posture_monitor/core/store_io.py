@@ -12,12 +12,11 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from posture_monitor.core.errors import UserError
+from posture_monitor.core.private_files import write_private_text
 from posture_monitor.core.store import (
     SAMPLE_COLUMNS,
     TEXT_COLUMNS,
@@ -57,21 +56,8 @@ def _untext(value: Any) -> Any:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Atomic (temporary file + os.replace) and user-only from the start (mkstemp: 0o600):
-    exports hold health data, and a half-written file must never replace a good one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if os.name == "posix":
-            os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Exports hold health data: atomic and user-only, like every private file here.
+    write_private_text(path, text, newline="")
 
 
 def _cell(col: str, value: Any) -> str:

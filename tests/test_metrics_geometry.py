@@ -143,4 +143,4 @@ def test_metric_table_is_complete():
     cols = [m.column for m in METRICS]
     assert len(cols) == len(set(cols))
     for m in METRICS:
-        assert m.unit in ("deg", "ratio") and m.sign in (1, -1) and m.views and m.convention
+        assert m.unit in ("deg", "ratio", "cm") and m.sign in (1, -1) and m.views and m.convention

@@ -12,6 +12,14 @@ docs/METRICS.md of this repository):
 * kind "from_horizontal": atan2(up, along) of the segment start->end (90 = vertical).
   kind "from_vertical":   atan2(along, up) of the segment start->end (0 = vertical).
   kind "ratio":           height of `end` above `start` divided by the shoulder width.
+  kind "width_ratio":     distance from `start` to `end` divided by the shoulder width.
+  kind "face_pitch":      head pitch from the nose's drop below the ear line (`start` =
+                          ear midpoint, `end` = nose), through an average head geometry.
+  kind "forward_3d_cm":   world landmarks (metres): `end` ahead of `start` along the body's
+                          forward axis (horizontal, perpendicular to the shoulder line,
+                          pointing where the face points), in centimetres.
+  kind "flexion_3d":      world landmarks: the segment start->end from the camera's vertical
+                          in the plane of that forward axis, positive = forward.
 * Roles without a side ("ear", "shoulder", "hip", "eye") mean the side that faces the
   camera in a side view; "mid_*" is the midpoint of the left and right landmarks.
 """
@@ -34,9 +42,9 @@ VIEWS = ("front", "back", "left", "right", "oblique", "unknown")
 class MetricDef:
     column: str  # CSV column and key everywhere
     title: str
-    unit: str  # "deg" or "ratio"
+    unit: str  # "deg", "ratio" or "cm"
     views: frozenset[str]  # views in which the metric can be measured honestly
-    kind: str  # "from_horizontal" | "from_vertical" | "ratio"
+    kind: str  # "from_horizontal" | "from_vertical" | "ratio" | "width_ratio" | ... (above)
     segments: tuple[tuple[str, str], ...]  # (start, end) roles; later ones are fallbacks
     sign: int  # +1 or -1, applied last
     convention: str
@@ -89,6 +97,43 @@ METRICS: tuple[MetricDef, ...] = (
         "/ shoulder width)", "ratio", frozenset({"front"}), "ratio",
         (("mid_shoulder", "nose"),), +1,
         "smaller = head lower or further forward; compare within a person and camera set-up",
+    ),
+    # The front-view head and upper-trunk measures below make the desk webcam, which faces
+    # the person, a first-class view (issue 10). Each answers one question a clinician asks
+    # from the front; none is a diagnosis on its own (thresholds live in core/alerts.py).
+    MetricDef(
+        "head_fwd_cm", "Head forward distance, 3D (ear midpoint ahead of shoulder midpoint)",
+        "cm", FRONTAL_VIEWS, "forward_3d_cm", (("mid_shoulder", "mid_ear"),), +1,
+        "positive = ears ahead of the shoulders along the body's forward axis (horizontal, "
+        "perpendicular to the shoulder line). From MediaPipe's world landmarks: a model-based "
+        "3D estimate. A camera pitched up or down adds a constant offset (about 2.5 cm per "
+        "10 deg), so compare within a camera set-up.",
+    ),
+    MetricDef(
+        "head_size_ratio", "Apparent head size (ear-to-ear width / shoulder width)", "ratio",
+        FRONTAL_VIEWS, "width_ratio", (("right_ear", "left_ear"),), +1,
+        "larger = head nearer the camera than the shoulders (poked forward) or shoulders "
+        "narrowed (rounded); about 0.38 in upright adults at eye-level webcams here",
+    ),
+    MetricDef(
+        "neck_height_ratio", "Neck height (ear midpoint above shoulder midline / shoulder "
+        "width)", "ratio", FRONTAL_VIEWS, "ratio", (("mid_shoulder", "mid_ear"),), +1,
+        "smaller = head dropped or forward (or shoulders shrugged); compare within a person "
+        "and camera set-up",
+    ),
+    MetricDef(
+        "head_pitch_deg", "Head pitch (nose below the ear line, through an average head)",
+        "deg", FRONTAL_VIEWS, "face_pitch", (("mid_ear", "nose"),), +1,
+        "positive = chin down, negative = chin up; relative to the camera's line of sight, "
+        "so a camera below eye level reads chin up by its elevation angle",
+    ),
+    MetricDef(
+        "trunk_flex_3d_deg", "Trunk flexion, 3D (mid-hip to mid-shoulder vs the camera's "
+        "vertical, front view)", "deg", FRONTAL_VIEWS, "flexion_3d",
+        (("mid_hip", "mid_shoulder"),), +1,
+        "positive = trunk bent forward (slouch), negative = reclined. From MediaPipe's world "
+        "landmarks (model-based 3D estimate); a pitched camera adds its pitch as an offset.",
+        needs_hips=True,
     ),
 )
 

@@ -1,6 +1,6 @@
 """Classifier features of one frame: the one module training and runtime both call.
 
-Version 1, 96 numbers, all invariant to where the person stands in the frame and to
+Version 2, 106 numbers, all invariant to where the person stands in the frame and to
 their size, and to which side faces the camera:
   * image landmarks of the upper body in pixels, centred on the mid-shoulder point,
     divided by the RMS spread of the head and shoulder points, y up, x pointing "forward"
@@ -10,7 +10,8 @@ their size, and to which side faces the camera:
     so the shoulder line is the x axis: (left, up, forward) in the body's own frame, with
     x pointing to the near side in side views                                  13 x 3
   * MediaPipe visibility of the same landmarks                                13
-  * the metrics of `definitions.METRICS` (0 when empty) and a 0/1 "measured" flag  8 + 8
+  * the metrics of `definitions.METRICS` (0 when empty) and a 0/1 "measured" flag 13 + 13
+    (version 2 added the front-view head and trunk measures of issue 10)
   * the view: side, front                                                      2
 A model file records FEATURE_VERSION; the classifier refuses a model built on another.
 """
@@ -26,7 +27,7 @@ from posture_monitor.core.landmarks import INDEX
 from posture_monitor.core.metrics import Measurement
 from posture_monitor.core.pose import Pose
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 
 # (first, second) pairs are reordered per view; singles stay.
 _POINTS: tuple[tuple[str, ...], ...] = (

@@ -76,20 +76,42 @@ class _Frame:
             return f"low_presence:{name}"
         return None
 
-    def point(self, role: str, side: str | None) -> tuple[np.ndarray | None, str | None]:
-        """Pixel position of a role, or (None, reason)."""
+    @staticmethod
+    def _names(role: str, side: str | None) -> tuple[str, ...]:
         if role.startswith("mid_"):
             base = role[4:]
-            names = (f"left_{base}", f"right_{base}")
-        elif role in ("ear", "shoulder", "hip", "eye"):
-            names = (f"{side}_{role}",)
-        else:
-            names = (role,)
+            return (f"left_{base}", f"right_{base}")
+        if role in ("ear", "shoulder", "hip", "eye"):
+            return (f"{side}_{role}",)
+        return (role,)
+
+    def point(self, role: str, side: str | None, world: bool = False
+              ) -> tuple[np.ndarray | None, str | None]:
+        """Pixel position (or world position in metres) of a role, or (None, reason).
+
+        World points obey the same visibility rules: MediaPipe's 3D guess of an occluded
+        ear is no better than its 2D guess."""
+        names = self._names(role, side)
         for name in names:
             reason = self.problem(name)
             if reason:
                 return None, reason
-        return np.mean([self.px[INDEX[n]] for n in names], axis=0), None
+        source = self.pose.world if world else self.px
+        return np.mean([source[INDEX[n]] for n in names], axis=0), None
+
+    def body_axes(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(forward, up) unit vectors of the body in world coordinates: up is the camera's
+        up (MediaPipe's world y points down), forward is horizontal, perpendicular to the
+        shoulder line and pointing where the face points. None when degenerate."""
+        w = self.pose.world
+        shoulder_line = w[INDEX["left_shoulder"]] - w[INDEX["right_shoulder"]]
+        up = np.array([0.0, -1.0, 0.0])
+        forward = np.cross(shoulder_line, up)  # right-handed: left x up = towards the face
+        forward[1] = 0.0
+        norm = float(np.linalg.norm(forward))
+        if norm < 1e-6:
+            return None
+        return forward / norm, up
 
 
 def _angle(kind: str, along: float, up: float) -> float:
@@ -121,10 +143,70 @@ def _hips_problem(fr: _Frame, side: str | None) -> str | None:
     return None
 
 
+# Average adult head for the frontal pitch estimate (cm): the nose tip sits this far ahead
+# of and below the tragus, and the tragi this far apart (bitragion breadth about 14-15 cm,
+# e.g. ANSUR II 2012 means 14.6 men / 13.9 women). The same geometry as the synthetic
+# generator's head (training/synthetic.py), so training and measurement agree.
+NOSE_AHEAD_OF_TRAGUS_CM = 10.5
+NOSE_BELOW_TRAGUS_CM = 2.0
+BITRAGION_CM = 15.0
+
+
+def _face_pitch_deg(mid_ear: np.ndarray, nose: np.ndarray, left_ear: np.ndarray,
+                    right_ear: np.ndarray) -> float | None:
+    """Chin down (+) / up (-) from a front view, from how far the nose sits below the ear
+    line relative to the ear-to-ear width. Measured perpendicular to the ear line, so a
+    tilted head does not read as pitch. A nose tip `a` ahead and `d` below the tragus drops
+    a*sin(p) + d*cos(p) below the ear line at pitch p; solved for p."""
+    ear_line = left_ear - right_ear
+    width = float(np.linalg.norm(ear_line))
+    if width < 1.0:
+        return None
+    down = np.array([-ear_line[1], ear_line[0]]) / width  # ear line turned 90 deg
+    if down[1] < 0:
+        down = -down  # image y grows downwards: "down" must point down the picture
+    drop_cm = float(np.dot(nose - mid_ear, down)) / width * BITRAGION_CM
+    a, d = NOSE_AHEAD_OF_TRAGUS_CM, NOSE_BELOW_TRAGUS_CM
+    r = math.hypot(a, d)
+    s = max(-1.0, min(1.0, drop_cm / r))
+    return math.degrees(math.asin(s) - math.atan2(d, a))
+
+
+def _measure_world(m: MetricDef, fr: _Frame, side: str | None) -> tuple[float | None, str | None]:
+    """The 3D kinds, from MediaPipe's world landmarks."""
+    start_role, end_role = m.segments[0]
+    a, reason = fr.point(start_role, side, world=True)
+    if a is None:
+        return None, reason
+    b, reason = fr.point(end_role, side, world=True)
+    if b is None:
+        return None, reason
+    axes = fr.body_axes()
+    if axes is None:
+        return None, "implausible:shoulder_width"
+    forward, up = axes
+    d = b - a
+    if m.kind == "forward_3d_cm":
+        return m.sign * float(np.dot(d, forward)) * 100.0, None
+    return m.sign * math.degrees(math.atan2(float(np.dot(d, forward)),
+                                            float(np.dot(d, up)))), None  # flexion_3d
+
+
+def _shoulder_width_px(fr: _Frame, side: str | None) -> tuple[float, str | None]:
+    ls, reason_l = fr.point("left_shoulder", side)
+    rs, reason_r = fr.point("right_shoulder", side)
+    width = float(np.linalg.norm(ls - rs)) if ls is not None and rs is not None else 0.0
+    if width <= 1.0:
+        return 0.0, reason_l or reason_r or "implausible:shoulder_width"
+    return width, None
+
+
 def _measure_one(m: MetricDef, fr: _Frame, side: str | None, along_sign: float,
                  hips_reason: str | None) -> tuple[float | None, str | None]:
     if m.needs_hips and hips_reason:
         return None, hips_reason
+    if m.kind in ("forward_3d_cm", "flexion_3d"):
+        return _measure_world(m, fr, side)
     reason = None
     for start_role, end_role in m.segments:  # first usable segment wins
         a, reason = fr.point(start_role, side)
@@ -135,13 +217,21 @@ def _measure_one(m: MetricDef, fr: _Frame, side: str | None, along_sign: float,
             continue
         along = (b[0] - a[0]) * along_sign
         up = a[1] - b[1]  # image y grows downwards
-        if m.kind == "ratio":
-            ls, reason_l = fr.point("left_shoulder", side)
-            rs, reason_r = fr.point("right_shoulder", side)
-            width = float(np.linalg.norm(ls - rs)) if ls is not None and rs is not None else 0
-            if width <= 1.0:
-                return None, reason_l or reason_r or "implausible:shoulder_width"
-            return m.sign * up / width, None
+        if m.kind in ("ratio", "width_ratio"):
+            width, reason = _shoulder_width_px(fr, side)
+            if reason:
+                return None, reason
+            size = up if m.kind == "ratio" else float(np.linalg.norm(b - a))
+            return m.sign * size / width, None
+        if m.kind == "face_pitch":
+            le, reason = fr.point("left_ear", side)
+            re, reason_r = fr.point("right_ear", side)
+            if le is None or re is None:
+                return None, reason or reason_r
+            pitch = _face_pitch_deg(a, b, le, re)
+            if pitch is None:
+                return None, "implausible:ear_width"
+            return m.sign * pitch, None
         return m.sign * _angle(m.kind, along, up), None
     return None, reason
 

@@ -39,7 +39,7 @@ FLOAT_COLUMNS = ("time_s", *METRIC_COLUMNS, "score_overall")
 SAMPLE_COLUMNS = ("frame", "time_s", "view", *METRIC_COLUMNS, "posture_label",
                   "score_overall", "alert_state")
 SUMMARY_METRICS = ("cva_deg", "torso_incl_deg", "shoulder_tilt_deg", "head_tilt_deg",
-                   "lateral_lean_deg")
+                   "lateral_lean_deg", "head_fwd_cm", "neck_height_ratio")
 PRESENT_STATES = ("ok", "warning", "alert")  # "away" and photos (NULL) are not sitting
 
 # Append only, never edit a released entry: a user's file is at version len(applied), and
@@ -74,6 +74,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sessions ADD COLUMN notes TEXT;
     CREATE INDEX samples_time ON samples(session_id, time_s);
+    """,
+    # v3: the front-view head and upper-trunk measures (issue 10)
+    """
+    ALTER TABLE samples ADD COLUMN head_fwd_cm REAL;
+    ALTER TABLE samples ADD COLUMN head_size_ratio REAL;
+    ALTER TABLE samples ADD COLUMN neck_height_ratio REAL;
+    ALTER TABLE samples ADD COLUMN head_pitch_deg REAL;
+    ALTER TABLE samples ADD COLUMN trunk_flex_3d_deg REAL;
     """,
 ]
 
@@ -388,7 +396,7 @@ def summarize(samples: dict[str, np.ndarray]) -> dict:
         "frames": int(len(samples["frame"])),
         "duration_s": float(t.max() - t.min()) if t.size else 0.0,
         # medians flat under the metric's own column name: what lists and reports read
-        **{c: _median(np.asarray(samples[c], dtype=float)) for c in SUMMARY_METRICS},
+        **{c: _median(np.asarray(samples.get(c, ()), dtype=float)) for c in SUMMARY_METRICS},
         "good_share": states.count("ok") / len(states) if states else None,
         "labels": dict(labels.most_common()),
     }

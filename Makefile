@@ -29,6 +29,13 @@ test: $(STAMP)
 	@command -v pdftoppm >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
 		(apt-get update -qq && apt-get install -y -qq poppler-utils) >/dev/null 2>&1; } || \
 		echo "poppler-utils missing: the PDF rendering tests will be skipped"
+	@# The window is also run on a real X server (Xvfb) with Qt's X11 libraries; the list of
+	@# those lives in posture_monitor/gui/platform_check.py, which prints the missing ones.
+	@pkgs="$$($(PY) -m posture_monitor.gui.platform_check)"; \
+	command -v Xvfb >/dev/null 2>&1 || pkgs="xvfb $$pkgs"; \
+	[ -z "$${pkgs% }" ] || { command -v apt-get >/dev/null 2>&1 && \
+		(apt-get update -qq && apt-get install -y -qq $$pkgs) >/dev/null 2>&1; } || \
+		echo "$$pkgs missing: the X11 window tests (tests/test_xcb.py) will be skipped"
 	$(PY) tools/fetch_test_media.py
 	$(PY) -m ruff check posture_monitor tests bench tools app
 	$(PY) -m pytest -q

@@ -236,6 +236,10 @@ def cmd_start(args: argparse.Namespace) -> int:
     from posture_monitor.core.resources import sample_video
     from posture_monitor.core.sources import CameraSource
 
+    if _has_display():
+        from posture_monitor.gui.platform_check import check_qt_platform
+
+        check_qt_platform()  # a display but no X11 libraries for Qt: say which, exit 2
     source, sample = args.source, False
     if source.isdigit():
         try:

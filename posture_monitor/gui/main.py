@@ -15,6 +15,10 @@ def run_gui(source: str | None = None, model: str | None = None, loop: bool = Fa
     `loop` plays a file in a camera's role, endlessly: the bundled sample is only 1.7 s."""
     from dataclasses import replace
 
+    from posture_monitor.gui.platform_check import check_qt_platform
+
+    check_qt_platform()  # before Qt: a missing X11 library is one line, not Qt's abort
+
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

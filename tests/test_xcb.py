@@ -1,0 +1,213 @@
+"""The real window on a real X server (Xvfb, Qt's xcb platform), started as a user would,
+and the one-line answer when a library of Qt's xcb plugin cannot be loaded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from posture_monitor.core.errors import EXIT_USAGE, UserError
+from posture_monitor.core.resources import sample_video
+from posture_monitor.gui.platform_check import (
+    XCB_LIBRARIES,
+    check_qt_platform,
+    missing_libraries,
+    qt_platform,
+)
+from tests.conftest import FIXTURES, ROOT
+
+ABSENT = "libposture-monitor-absent.so.9"  # no such library anywhere
+
+
+def _cli() -> list[str]:
+    script = Path(sys.executable).with_name("posture-monitor")  # the installed command
+    return [str(script)] if script.exists() else [sys.executable, "-m", "posture_monitor"]
+
+
+def _xcb_env(display: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY",
+                                                           "XDG_SESSION_TYPE")}
+    # conftest.py chose offscreen for the in-process tests: these run on X11.
+    env.update(QT_QPA_PLATFORM="xcb", DISPLAY=display,
+               POSTURE_MONITOR_CONFIG_DIR=str(tmp_path / "config"), **extra)
+    return env
+
+
+def test_platform_follows_qt_variables():
+    assert qt_platform({"QT_QPA_PLATFORM": "offscreen"}, "linux") == "offscreen"
+    assert qt_platform({"QT_QPA_PLATFORM": "xcb:nograb"}, "linux") == "xcb"
+    assert qt_platform({"DISPLAY": ":0"}, "linux") == "xcb"
+    assert qt_platform({"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0"}, "linux") == "wayland"
+    assert qt_platform({}, "win32") is None
+    check_qt_platform({"QT_QPA_PLATFORM": "offscreen"}, "linux",
+                      {**XCB_LIBRARIES, ABSENT: "x"})  # not xcb: nothing to check
+
+
+def test_a_library_that_cannot_be_found_is_named_with_its_package():
+    assert missing_libraries(["libc.so.6", ABSENT]) == [ABSENT]
+    libraries = {**XCB_LIBRARIES, ABSENT: "posture-monitor-absent1"}
+    with pytest.raises(UserError) as err:
+        check_qt_platform({"DISPLAY": ":0"}, "linux", libraries)
+    message = str(err.value)
+    assert "\n" not in message and ABSENT in message
+    assert "sudo apt-get install " in message and "posture-monitor-absent1" in message
+    with pytest.raises(UserError, match="DISPLAY is not set"):
+        check_qt_platform({"QT_QPA_PLATFORM": "xcb"}, "linux", libraries)
+
+
+def _broken_cursor_lib(tmp_path: Path) -> Path:
+    """A folder whose libxcb-cursor.so.0 is not a library: put first on LD_LIBRARY_PATH,
+    the loader stops there, for Qt as for the check, as on a machine without it."""
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "libxcb-cursor.so.0").write_bytes(b"not a library")
+    return folder
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt's xcb is Linux only")
+@pytest.mark.parametrize("command", [["gui"], []], ids=["gui", "start"])
+def test_missing_xcb_library_is_one_line_and_exit_2(tmp_path, command):
+    env = _xcb_env(":0", tmp_path, LD_LIBRARY_PATH=str(_broken_cursor_lib(tmp_path)))
+    args = [*command, "--source", str(sample_video())]
+    proc = subprocess.run([*_cli(), *args], env=env, capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert proc.returncode == EXIT_USAGE, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "libxcb-cursor.so.0" in lines[0] and "sudo apt-get install libxcb-cursor0" in lines[0]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt's xcb is Linux only")
+def test_qt_alone_aborts_in_the_same_setup(tmp_path):
+    """The control: without the check, Qt itself gives up with SIGABRT (exit 134)."""
+    env = _xcb_env(":0", tmp_path, LD_LIBRARY_PATH=str(_broken_cursor_lib(tmp_path)))
+    code = "from PySide6.QtWidgets import QApplication; QApplication([])"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == -signal.SIGABRT, proc.stderr
+    assert 'Could not load the Qt platform plugin "xcb"' in proc.stderr
+
+
+@pytest.fixture
+def xvfb():
+    """A fresh Xvfb on a display number it picks itself (others may run theirs)."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb (Debian package xvfb) is not installed; make test installs it "
+                    "with apt-get where it can")
+    missing = missing_libraries(XCB_LIBRARIES)
+    if missing:
+        pytest.skip(f"Qt's X11 libraries are missing ({', '.join(missing)}); make test "
+                    "installs them with apt-get where it can")
+    read, write = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24",
+                               "-nolisten", "tcp"], pass_fds=(write,),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    os.close(write)
+    number = b""
+    while not number.endswith(b"\n"):  # written once the server accepts clients
+        chunk = os.read(read, 16)
+        if not chunk:
+            break
+        number += chunk
+    os.close(read)
+    if not number.strip().isdigit():
+        server.kill()
+        pytest.fail(f"Xvfb did not start: {server.communicate()[1]!r}")
+    yield f":{number.decode().strip()}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+GRAB = """
+import sys
+from PySide6.QtGui import QGuiApplication
+app = QGuiApplication(sys.argv[:1])
+assert app.platformName() == "xcb", app.platformName()
+assert app.primaryScreen().grabWindow(0).save(sys.argv[1])  # window 0: the X root window
+"""
+
+
+def _screenshot(display: str, path: Path, tmp_path: Path) -> np.ndarray:
+    """The whole X screen, read back from the server by another X client."""
+    subprocess.run([sys.executable, "-c", GRAB, str(path)], env=_xcb_env(display, tmp_path),
+                   check=True, timeout=60, capture_output=True)
+    return imread(str(path))[..., :3]
+
+
+def _video_area(screen: np.ndarray) -> np.ndarray:
+    """The upper left of the screen: inside the video view of the 1280 x 800 window, which
+    with no window manager sits at 0, 0 (the side panel, plots and status bar are not)."""
+    h, w = screen.shape[:2]
+    return screen[int(0.08 * h):int(0.48 * h), :int(0.68 * w)]
+
+
+def _front_clip(request, tmp_path: Path) -> Path:
+    desk = FIXTURES / "desk_webcam_bsd2" / "front_cam2.mp4"
+    if desk.exists():
+        return desk
+    # pose2sim_cam02 is 1.7 s at 60 fps: the same frames at 10 fps last long enough to see
+    # the picture change between two screenshots.
+    import cv2
+
+    media_dir = request.getfixturevalue("media_dir")  # fetched only when needed
+    reader = cv2.VideoCapture(str(media_dir / "pose2sim_cam02.mp4"))
+    out = tmp_path / "pose2sim_cam02_10fps.mp4"
+    writer = None
+    while True:
+        ok, frame = reader.read()
+        if not ok:
+            break
+        if writer is None:
+            h, w = frame.shape[:2]
+            writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), 10, (w, h))
+        writer.write(frame)
+    reader.release()
+    writer.release()
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Xvfb is Linux only")
+def test_window_draws_and_plays_on_a_real_x_server(xvfb, request, tmp_path):
+    clip = _front_clip(request, tmp_path)
+    env = _xcb_env(xvfb, tmp_path)
+    app = subprocess.Popen([*_cli(), "gui", "--source", str(clip), "--model", "lite"],
+                           env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        # Wait until the video is on the screen (the window shows first, the model loads).
+        deadline, first = time.monotonic() + 120, None
+        while time.monotonic() < deadline:
+            assert app.poll() is None, app.communicate()[1]
+            first = _screenshot(xvfb, tmp_path / "first.png", tmp_path)
+            if _video_area(first).std() > 0.05:
+                break
+            time.sleep(1)
+        assert first is not None and first.std() > 0.1, "nothing drawn on the X screen"
+        assert _video_area(first).std() > 0.05, "the window shows no video"
+        time.sleep(3)
+        second = _screenshot(xvfb, tmp_path / "second.png", tmp_path)
+        assert _video_area(second).std() > 0.05
+        changed = np.abs(_video_area(second) - _video_area(first)).max(axis=2) > 0.05
+        assert changed.mean() > 0.01, "the picture did not change: the video is not playing"
+        if os.environ.get("POSTURE_MONITOR_SAVE_SCREENSHOTS") == "1":
+            shutil.copyfile(tmp_path / "second.png", ROOT / "docs" / "screenshot_xcb_front.png")
+        assert app.poll() is None, app.communicate()[1]
+        app.send_signal(signal.SIGTERM)
+        _, err = app.communicate(timeout=60)
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.communicate()
+    assert app.returncode == 0, err
+    assert "Traceback" not in err and "Fatal" not in err
+    assert (tmp_path / "config" / "settings.json").exists()  # closed the normal way

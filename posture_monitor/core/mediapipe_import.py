@@ -16,6 +16,9 @@ _OPTIONAL = "mediapipe.tasks.python.core.optional_dependencies"
 
 
 def import_mediapipe():
+    from posture_monitor.core.offline import keep_native_libraries_offline
+
+    keep_native_libraries_offline()  # before the native library loads: see core/offline.py
     if "tensorflow" not in sys.modules and _OPTIONAL not in sys.modules:
         stub = types.ModuleType(_OPTIONAL)
         stub.doc_controls = types.SimpleNamespace(do_not_generate_docs=lambda obj: obj)

@@ -29,6 +29,10 @@ test: $(STAMP)
 	@command -v pdftoppm >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
 		(apt-get update -qq && apt-get install -y -qq poppler-utils) >/dev/null 2>&1; } || \
 		echo "poppler-utils missing: the PDF rendering tests will be skipped"
+	@# "Nothing leaves the machine" is proved by tracing system calls (tests/test_offline.py).
+	@command -v strace >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+		(apt-get update -qq && apt-get install -y -qq strace) >/dev/null 2>&1; } || \
+		echo "strace missing: the network tests (tests/test_offline.py) will be skipped"
 	@# The window is also run on a real X server (Xvfb) with Qt's X11 libraries; the list of
 	@# those lives in posture_monitor/gui/platform_check.py, which prints the missing ones.
 	@pkgs="$$($(PY) -m posture_monitor.gui.platform_check)"; \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import threading
@@ -10,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from posture_monitor import __version__
-from posture_monitor.core.errors import EXIT_USAGE, SourceError, UserError
+from posture_monitor.core.errors import EXIT_USAGE, CalibrationError, SourceError, UserError
 
 EXIT_INTERRUPTED = 130  # shell convention for Ctrl+C
 
@@ -33,6 +34,29 @@ def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
                    help="posture classifier: the shipped one, none, or a .tflite file")
     p.add_argument("--onset", type=float, default=10.0, metavar="S",
                    help="alert only after a deviation lasts S seconds (0-60, default 10)")
+
+
+def parse_seconds_window(text: str) -> tuple[float, float]:
+    """'START:END' in seconds (e.g. '0:5', '2.5:7.5') -> (start, end); a bad value is a
+    one-line usage error naming the fix."""
+    parts = text.split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        start, end = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not START:END in seconds: write e.g. 0:5") from None
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise argparse.ArgumentTypeError(f"{text!r}: seconds must be numbers: write e.g. 0:5")
+    if start < 0 or end < 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: seconds cannot be negative: count from the start of the input, "
+            "e.g. 0:5")
+    if end <= start:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: END must be later than START: write e.g. {start:g}:{start + 5:g}")
+    return start, end
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--save", action="store_true",
                          help="also store each input as a session of --patient in the "
                          "local database (history, reports)")
+    analyze.add_argument("--baseline-from", type=parse_seconds_window, default=None,
+                         metavar="START:END",
+                         help="take the person's neutral baseline from these seconds of each "
+                         "input (e.g. 0:5: sit as usual then), as the window's calibration "
+                         "does, and alert on deviations from it instead of on the "
+                         "classifier's labels. A video file: a first pass over START..END "
+                         "builds the baseline, then the whole file is analysed with it in "
+                         "force from the first frame (grace period from the first frame). "
+                         "A camera: taken live over START..END and in force from END on. "
+                         "The sidecar JSON records it")
     _add_pipeline_options(analyze)
 
     from posture_monitor.cli_store import add_parsers
@@ -145,13 +179,19 @@ def _summary_line(name: str, report) -> str:
     medians = ", ".join(f"{k} {v:.1f} (n={report.measured[k]})"
                         for k, v in report.medians.items() if v is not None)
     postures = ", ".join(f"{label} {n}" for label, n in report.postures.most_common(4) if label)
+    baseline = ""
+    if report.baseline is not None:
+        b = report.baseline
+        baseline = (f"; baseline {b['from_s'][0]:g}-{b['from_s'][1]:g} s ({b['view']} view, "
+                    f"{len(b['metrics'])} measures), alerts {report.alerts}")
     return (f"{name}: {report.frames} frames, person in {report.with_pose} ({views})"
             f"{'; medians ' + medians if medians else ''}"
-            f"{'; posture ' + postures if postures else ''} -> {report.csv_path}")
+            f"{'; posture ' + postures if postures else ''}{baseline} -> {report.csv_path}")
 
 
 def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False,
-                 max_frames: int | None = None, patient: str | None = None) -> int:
+                 max_frames: int | None = None, patient: str | None = None,
+                 baseline_from: tuple[float, float] | None = None) -> int:
     """Analyse each input in turn; a bad input is reported and the others still run."""
     from posture_monitor.core.analysis import analyze_source
     from posture_monitor.core.model_files import resolve_pose_model
@@ -170,14 +210,14 @@ def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False
                 bar = ProgressBar(stem, enabled=None if not quiet else False)
                 if patient is None:
                     report = analyze_source(source, out_dir, stem, settings, model, bar, stop,
-                                            max_frames)
+                                            max_frames, baseline_from=baseline_from)
                 else:
                     report = _analyze_and_save(source, out_dir, stem, settings, model, bar,
-                                               stop, max_frames, patient)
+                                               stop, max_frames, patient, baseline_from)
             bar.close()
             if not quiet:
                 print(_summary_line(spec, report))
-        except SourceError as exc:
+        except (SourceError, CalibrationError) as exc:
             if bar:
                 bar.close()
             failures += 1
@@ -192,7 +232,7 @@ def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False
 
 
 def _analyze_and_save(source, out_dir, stem, settings, model, bar, stop, max_frames,
-                      patient: str):
+                      patient: str, baseline_from: tuple[float, float] | None = None):
     """`analyze` that also stores the input as a session in the local database."""
     from posture_monitor.core.analysis import analyze_source
     from posture_monitor.core.store import SampleWriter, Store, summarize
@@ -206,7 +246,8 @@ def _analyze_and_save(source, out_dir, stem, settings, model, bar, stop, max_fra
         status = "interrupted"
         try:
             report = analyze_source(source, out_dir, stem, settings, model, bar, stop,
-                                    max_frames, on_result=writer.add_result)
+                                    max_frames, on_result=writer.add_result,
+                                    baseline_from=baseline_from)
             status = "complete"
         finally:
             writer.close()
@@ -279,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.save and not args.patient:
                 raise UserError("--save needs --patient ID (the pseudonymous patient ID)")
             return run_analysis(args.inputs, args.out, _settings(args), args.quiet,
-                                args.max_frames, patient=args.patient if args.save else None)
+                                args.max_frames, patient=args.patient if args.save else None,
+                                baseline_from=args.baseline_from)
         if args.command in ("sessions", "patients", "report"):
             from posture_monitor.cli_store import run as run_store
 

@@ -170,3 +170,62 @@ def test_onset_option_is_validated(tmp_path):
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2 and "--onset must be between 0 and 60" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def _alert_reason(rule, values, seconds=12.0):
+    e = AlertEngine((rule,), AlertSettings(onset_s=10))
+    u = None
+    for i in range(round(seconds * 10) + 1):
+        u = e.update(i * 0.1, True, values)
+    assert u.state == AlertState.ALERT
+    return u.reason
+
+
+def test_front_rules_phrase_their_reason_for_the_patient():
+    from posture_monitor.core.alerts import BASELINE_RULES
+
+    rules = {r.key: r for r in BASELINE_RULES}
+    assert _alert_reason(rules["dev_head_fwd_cm"], {"dev_head_fwd_cm": 4.4, "head_fwd_cm": 11.2}
+                         ) == "Head forward for 12 s: 4 cm ahead of your usual"
+    assert _alert_reason(rules["dev_neck_height_ratio"],
+                         {"dev_neck_height_ratio": -0.2, "neck_height_ratio": 0.35}
+                         ) == "Head lowered for 12 s: your neck looks 36 % shorter than usual"
+    assert _alert_reason(rules["dev_fwd_head_ratio"],
+                         {"dev_fwd_head_ratio": -0.23, "fwd_head_ratio": 0.23}) == (
+        "Head forward and down for 12 s: your nose is 50 % closer to your shoulders than usual")
+    assert _alert_reason(rules["dev_trunk_flex_3d_deg"],
+                         {"dev_trunk_flex_3d_deg": 21.4, "trunk_flex_3d_deg": 30.0}
+                         ) == "Slouching for 12 s: trunk bent 21° more than your usual"
+    # the side view keeps its wording
+    assert _alert_reason(rules["dev_cva_deg"], {"dev_cva_deg": -23.0, "cva_deg": 52.0}
+                         ) == "Head forward for 12 s: CVA 52° vs your 75°"
+
+
+def test_a_reason_without_its_numbers_falls_back_to_the_generic_wording():
+    rule = AlertRule("dev_neck_height_ratio", "below", -0.18, 0.04, "Head lowered", "ratio",
+                     "your neck looks {percent:.0f} % shorter than usual")
+    # no absolute reading, so no percentage: the deviation itself, with its unit
+    assert _alert_reason(rule, {"dev_neck_height_ratio": -0.2}) == (
+        "Head lowered for 12 s: neck height -0.20 ratio from your baseline")
+
+
+def test_an_absolute_rule_names_the_reading_and_the_limit():
+    """Two-point calibration compares the metric itself with the person's own limit."""
+    rule = AlertRule("cva_deg", "below", 60.0, 2.0, "Slouching (cva)", "deg")
+    assert _alert_reason(rule, {"cva_deg": 52.0}) == (
+        "Slouching (cva) for 12 s: CVA 52° (your limit 60°)")
+
+
+def test_front_defaults_lie_beyond_the_recorded_noise():
+    """Each front-view default is beyond the SDC95 measured on the real desk clips
+    (bench/front_noise.py), with at least a 10 % margin; re-measured in
+    tests/test_baseline_from.py."""
+    from posture_monitor.core.alerts import BASELINE_RULES, FRONT_NOISE_SDC95
+
+    front = {r.key.removeprefix("dev_"): r for r in BASELINE_RULES
+             if r.key.removeprefix("dev_") in FRONT_NOISE_SDC95}
+    assert set(front) == set(FRONT_NOISE_SDC95)
+    for metric, rule in front.items():
+        assert abs(rule.threshold) >= 1.1 * FRONT_NOISE_SDC95[metric], metric
+        assert 0 < rule.dead_zone < abs(rule.threshold) / 2, metric
+        assert rule.detail and rule.unit

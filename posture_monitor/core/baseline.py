@@ -21,7 +21,7 @@ import numpy as np
 import platformdirs
 
 from posture_monitor.core.definitions import FRONTAL_VIEWS, METRIC_COLUMNS, SIDE_VIEWS
-from posture_monitor.core.errors import UserError
+from posture_monitor.core.errors import CalibrationError, UserError
 from posture_monitor.core.landmarks import INDEX
 from posture_monitor.core.private_files import write_private_text
 
@@ -145,6 +145,10 @@ class BaselineCollector:
         self._samples.append(_Sample(m.view, dict(m.values), person_scale(pose, w, h),
                                      person_position(pose)))
 
+    @property
+    def usable_frames(self) -> int:
+        return len(self._samples)
+
     def progress(self) -> float:
         """0..1 by stream time from the first to the latest usable frame (files work too)."""
         if self._first_t is None or self._last_t is None:
@@ -217,6 +221,45 @@ def setup_change(baseline: Baseline, camera: dict, result: FrameResult) -> str |
     if shift > POSITION_TOLERANCE:
         return f"you moved in the picture ({shift:.2f} of the frame): calibrate again"
     return None
+
+
+def camera_info(source) -> dict:
+    """What a baseline records of the camera set-up (a FrameSource: camera or file)."""
+    return {"description": source.description, "width": source.width, "height": source.height}
+
+
+class WindowCalibration:
+    """The window's calibration over a stretch of stream time, for `analyze
+    --baseline-from START:END`: the FrameResults from `start_s` (inclusive) to `end_s`
+    (exclusive) go through the same BaselineCollector as Profile > Calibrate, so both give
+    the same baseline for the same frames. Errors are CalibrationErrors naming the seconds
+    and the fix."""
+
+    def __init__(self, start_s: float, end_s: float, min_frames: int = 10) -> None:
+        self.start_s, self.end_s = start_s, end_s
+        self.collector = BaselineCollector(duration_s=end_s - start_s, min_frames=min_frames)
+
+    def add(self, result: FrameResult) -> None:
+        if self.start_s <= result.frame.time_s < self.end_s:
+            self.collector.add(result)
+
+    def passed(self, t: float) -> bool:
+        return t >= self.end_s
+
+    def baseline(self, camera: dict) -> Baseline:
+        window = f"{self.start_s:g}-{self.end_s:g} s"
+        n, need = self.collector.usable_frames, self.collector.min_frames
+        if n < need:
+            raise CalibrationError(
+                f"only {n} usable frames in {window} (at least {need} needed): choose "
+                "seconds where the person sits still, side-on or facing the camera, fully "
+                "in view")
+        try:
+            return self.collector.baseline(camera)
+        except UserError:
+            raise CalibrationError(
+                f"no posture measure could be taken in {window}: choose seconds where head "
+                "and shoulders are in view and lit") from None
 
 
 @dataclass

@@ -16,3 +16,7 @@ class SourceError(UserError):
 
 class ModelError(UserError):
     """A pose or classifier model file that is missing or unusable."""
+
+
+class CalibrationError(UserError):
+    """No baseline can be taken from the seconds asked for (analyze --baseline-from)."""

@@ -162,6 +162,11 @@ class SessionRecorder:
             self._fh.flush()
             self._last_flush = now
 
+    def add_meta(self, items: dict) -> None:
+        """Add entries to the sidecar (e.g. the baseline in force), written at once."""
+        self._meta.update(items)
+        self._write_sidecar("running")
+
     def _write_sidecar(self, status: str, extra: dict | None = None) -> None:
         meta = dict(self._meta)
         meta["status"] = status

@@ -10,6 +10,8 @@ from PySide6.QtCore import QObject, QTimer
 
 from posture_monitor.core.alerts import AlertRule
 from posture_monitor.core.baseline import BaselineCollector, Profile, ProfileStore
+from posture_monitor.core.baseline import camera_info as source_camera_info
+from posture_monitor.core.definitions import METRIC_BY_COLUMN
 from posture_monitor.core.errors import UserError
 
 COUNTDOWN_S = 3
@@ -18,8 +20,7 @@ TICK_MS = 100
 
 
 def camera_info(engine) -> dict:
-    src = engine.source
-    return {"description": src.description, "width": src.width, "height": src.height}
+    return source_camera_info(engine.source)  # the same record `analyze --baseline-from` keeps
 
 
 def personal_rules(baseline) -> tuple[AlertRule, ...]:
@@ -29,8 +30,13 @@ def personal_rules(baseline) -> tuple[AlertRule, ...]:
     for key, threshold in baseline.personal_thresholds().items():
         neutral = baseline.metrics[key].median
         direction = "below" if baseline.slouch[key] < neutral else "above"
-        name = key.removesuffix("_deg").replace("_", " ")
-        rules.append(AlertRule(key, direction, threshold, 2.0, f"Slouching ({name})", "deg"))
+        unit = METRIC_BY_COLUMN[key].unit if key in METRIC_BY_COLUMN else "deg"
+        name = key.removesuffix(f"_{unit}").replace("_", " ")
+        # 2 deg for angles as before; ratios and cm have no degrees: a quarter of the way
+        # back to neutral, so an alert on a front-view ratio can end.
+        dead_zone = 2.0 if unit == "deg" else 0.25 * abs(threshold - neutral)
+        rules.append(AlertRule(key, direction, threshold, dead_zone, f"Slouching ({name})",
+                               unit))
     return tuple(rules)
 
 

@@ -71,3 +71,9 @@ def make_window(qtbot, tmp_path):
     for w in windows:
         w.close()
     assert not [t for t in threading.enumerate() if t.name in ("capture", "analysis")]
+
+
+@pytest.fixture(scope="session")
+def desk_webcam_dir() -> Path:
+    """Real desk webcam clips (BSD-2-Clause), committed: see its README.md."""
+    return FIXTURES / "desk_webcam_bsd2"

@@ -161,18 +161,23 @@ def test_front_defaults_lie_beyond_the_noise_measured_again():
     sys.path.insert(0, str(ROOT / "bench"))
     from front_noise import summarize, track
 
-    from posture_monitor.core.alerts import BASELINE_RULES, FRONT_NOISE_SDC95
+    from posture_monitor.core.alerts import (
+        BASELINE_RULES,
+        FRONT_NOISE_SDC95,
+        FRONT_NOISE_SDC95_EYE_LEVEL,
+    )
 
     thresholds = {r.key.removeprefix("dev_"): abs(r.threshold) for r in BASELINE_RULES}
-    worst = dict.fromkeys(FRONT_NOISE_SDC95, 0.0)
-    for clip in _desk_clips():
-        stats = summarize(track(clip))
-        for metric in worst:
-            if metric in stats:
-                worst[metric] = max(worst[metric], stats[metric]["sdc95"])
-    for metric, sdc in worst.items():
+    eye_level, low = (summarize(track(clip)) for clip in _desk_clips())
+    for metric, recorded in FRONT_NOISE_SDC95_EYE_LEVEL.items():  # a still person, eye level
+        sdc = eye_level[metric]["sdc95"]
         assert sdc < thresholds[metric], (metric, sdc)
-        assert sdc <= 1.1 * FRONT_NOISE_SDC95[metric], (metric, sdc)  # the comment holds
+        assert sdc <= 1.1 * recorded, (metric, sdc)  # the comment in alerts.py holds
+    for metric, recorded in FRONT_NOISE_SDC95.items():  # worst clip (laptop-low, occlusions)
+        sdc = max(s[metric]["sdc95"] for s in (eye_level, low) if metric in s)
+        assert sdc <= 1.1 * recorded, (metric, sdc)
+        if metric in ("head_fwd_cm", "trunk_flex_3d_deg"):  # the 3D rules: beyond both clips
+            assert sdc < thresholds[metric], (metric, sdc)
 
 
 @pytest.mark.slow

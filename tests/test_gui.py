@@ -2,17 +2,23 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from posture_monitor.core.recorder import csv_columns
 from posture_monitor.core.sources import VideoAsCameraSource
-from tests.conftest import ROOT, read_rows
+from tests.conftest import FIXTURES, ROOT, read_rows
+from tests.test_overlay import facing  # noqa: F401 - a fixture: a real front-view frame
+
+DESK_FRONT = FIXTURES / "desk_webcam_bsd2" / "front_cam2.mp4"  # seated at a desk, webcam
 
 
 def _camera(video):
@@ -130,3 +136,125 @@ def test_sigterm_closes_cleanly_with_exit_code_0(sports2d_video, tmp_path):
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "Fatal" not in err
     assert (tmp_path / "settings.json").exists()  # closed through the normal path
+
+
+@pytest.mark.skipif(not DESK_FRONT.exists(), reason="desk webcam clips not in this checkout")
+def test_front_view_in_the_window_values_reasons_and_plot(make_window, qtbot):
+    w = make_window("0", _camera(DESK_FRONT))
+    v = w.side.values
+    qtbot.waitUntil(lambda: w.side.view.text() == "front"
+                    and v["head_fwd_cm"].text().endswith(" cm"), timeout=60_000)
+    texts = {c: label.text() for c, label in v.items()}  # one frame's texts
+    assert re.fullmatch(r"-?\d+ cm", texts["head_fwd_cm"]), texts
+    for c in ("head_size_ratio", "neck_height_ratio", "fwd_head_ratio"):
+        assert re.fullmatch(r"\d\.\d\d × shoulder width", texts[c]), texts
+    for c in ("head_pitch_deg", "shoulder_tilt_deg", "head_tilt_deg"):
+        assert re.fullmatch(r"-?\d+°", texts[c]), texts
+    # The desk hides the hips: what needs them is withheld, and says why.
+    for c in ("trunk_flex_3d_deg", "lateral_lean_deg"):
+        assert re.fullmatch(r"no reading \(out of frame: (left|right) hip\)", texts[c]), texts
+        assert v[c].property("withheld") is True
+    # The side-view rows fold into one line naming them; the front rows are all there.
+    side_note, front_note = w.side.notes
+    assert side_note.isVisible() and "CVA (proxy)" in side_note.text()
+    assert not front_note.isVisible()
+    assert not v["cva_deg"].isVisible() and v["head_fwd_cm"].isVisible()
+    assert texts["cva_deg"] == "no reading (side view only)"
+    # The key-measures plot is the front one, drawing the head forward distance.
+    assert w.plots.view_plot is w.plots.front
+
+    def plotted():
+        y = w.plots.curves["head_fwd_cm"].getData()[1]
+        return y is not None and np.isfinite(y).sum() > 3
+
+    qtbot.waitUntil(plotted, timeout=10_000)
+
+
+def test_side_panel_front_measures_baseline_and_reasons(qtbot, facing):  # noqa: F811
+    from posture_monitor.core.baseline import Baseline, MetricStats
+    from posture_monitor.core.definitions import METRIC_COLUMNS
+    from posture_monitor.core.landmarks import INDEX
+    from posture_monitor.core.metrics import Measurement, measure
+    from posture_monitor.core.pose import Pose
+    from posture_monitor.gui.side_panel import SidePanel
+
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    m = facing.measurement
+    fwd, neck = m.values["head_fwd_cm"], m.values["neck_height_ratio"]
+    pitch = m.values["head_pitch_deg"]
+    baseline = Baseline("2026-01-01T00:00:00+00:00", "front", {
+        "head_fwd_cm": MetricStats(round(fwd) - 3.0, 0.5, 30),  # head 3 cm further forward
+        "neck_height_ratio": MetricStats(neck * 1.25, 0.01, 30),  # neck 20 % lower
+        "head_pitch_deg": MetricStats(round(pitch) + 5.0, 1.0, 30),  # chin 5 deg higher
+    }, 0.3, (0.5, 0.5), {})
+    panel.show_result(facing, baseline)
+    text = {c: label.text() for c, label in panel.values.items()}
+    assert text["head_fwd_cm"] == f"{round(fwd)} cm   (+3 cm vs your baseline)"
+    assert text["neck_height_ratio"] == f"{neck:.2f} × shoulder width   (-20 % vs your baseline)"
+    assert text["head_pitch_deg"] == f"{round(pitch)}°   (-5° vs your baseline)"
+    assert text["head_size_ratio"].endswith(" × shoulder width")  # no baseline: value only
+    assert re.fullmatch(r"-?\d+°", text["trunk_flex_3d_deg"])
+
+    # An ear hidden: every measure that needs it says "no reading" and why.
+    pose = facing.pose
+    hidden = Pose(pose.image.copy(), pose.world.copy(), pose.visibility.copy(),
+                  pose.presence.copy())
+    hidden.visibility[INDEX["left_ear"]] = 0.1
+    h, w = facing.frame.image.shape[:2]
+    panel.show_result(replace(facing, pose=hidden, measurement=measure(hidden, w, h)))
+    for c in ("head_fwd_cm", "head_size_ratio", "neck_height_ratio", "head_pitch_deg"):
+        assert panel.values[c].text() == "no reading (low visibility: left ear)"
+        assert panel.values[c].property("withheld") is True
+    assert panel.values["trunk_flex_3d_deg"].property("withheld") is False
+
+    # A side view: the front rows fold into one line, and say why they are empty.
+    side = Measurement("left", -90.0, dict.fromkeys(METRIC_COLUMNS) | {"cva_deg": 48.0}, [])
+    panel.show_result(replace(facing, measurement=side))
+    assert panel.values["cva_deg"].text() == "48°"
+    assert panel.values["head_fwd_cm"].text() == "no reading (front view only)"
+    assert not panel.values["head_fwd_cm"].isVisibleTo(panel)
+    assert panel.values["cva_deg"].isVisibleTo(panel)
+    assert panel.notes[1].isVisibleTo(panel) and "Head forward" in panel.notes[1].text()
+    assert not panel.notes[0].isVisibleTo(panel)
+
+
+def test_unloadable_classifier_costs_only_the_labels(make_window, qtbot, monkeypatch,
+                                                     sports2d_video, tmp_path):
+    from posture_monitor.core.app_settings import AppSettings
+
+    missing = tmp_path / "missing.tflite"  # or one built for other features: same path
+    original = AppSettings.to_analysis_settings
+    monkeypatch.setattr(AppSettings, "to_analysis_settings",
+                        lambda self: replace(original(self), classifier=str(missing)))
+    w = make_window("0", _camera(sports2d_video))
+    qtbot.waitUntil(lambda: "Posture classifier not available" in w.banner.text(),
+                    timeout=60_000)
+    assert "missing.tflite" in w.banner.text() and w.banner.isVisible()
+    qtbot.waitUntil(lambda: w.side.values["cva_deg"].text().endswith("°"), timeout=60_000)
+    assert w.side.posture.text() == "no reading"
+    assert w.engine.settings.classifier == "none"  # what a recording's sidecar says
+
+
+def test_key_measures_plot_follows_the_view(qtbot):
+    from posture_monitor.gui.plots import LivePlots
+
+    plots = LivePlots(30)
+    qtbot.addWidget(plots)
+    items = lambda: list(plots.ci.items)  # noqa: E731 - the plots in the layout
+    assert plots.view_plot is plots.angles and plots.front not in items()
+    for t in range(20):
+        plots.append(float(t), {"head_fwd_cm": 5.0 + t % 3, "cva_deg": None})
+    plots.set_view("front")
+    plots.refresh(20.0)
+    assert plots.view_plot is plots.front and plots.front in items()
+    assert plots.angles not in items() and plots.scores in items()
+    assert np.isfinite(plots.curves["head_fwd_cm"].getData()[1]).sum() == 20
+    for view in ("oblique", "back", "unknown"):  # no usable view: the last plot stays
+        plots.set_view(view)
+        assert plots.view_plot is plots.front
+    plots.set_view("left")
+    plots.refresh(20.0)
+    assert plots.view_plot is plots.angles and plots.front not in items()
+    plots.set_view("front")  # and back again: the same plot, its curves intact
+    assert plots.front in items() and plots.curves["head_fwd_cm"] in plots.front.items

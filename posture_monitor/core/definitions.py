@@ -140,6 +140,20 @@ METRICS: tuple[MetricDef, ...] = (
 METRIC_BY_COLUMN: dict[str, MetricDef] = {m.column: m for m in METRICS}
 METRIC_COLUMNS: tuple[str, ...] = tuple(m.column for m in METRICS)
 
+# Each measure's name in words a patient understands: the one table that the window's
+# side panel, the overlay's "no reading" box and the plot legends all read.
+SHORT_NAMES: dict[str, str] = {
+    "cva_deg": "CVA (proxy)", "neck_incl_deg": "Neck inclination",
+    "torso_incl_deg": "Torso inclination", "head_flex_deg": "Head flexion",
+    "shoulder_tilt_deg": "Shoulder tilt", "head_tilt_deg": "Head tilt",
+    "lateral_lean_deg": "Lateral lean", "fwd_head_ratio": "Forward head (nose height)",
+    "head_fwd_cm": "Head forward", "head_size_ratio": "Head size",
+    "neck_height_ratio": "Neck height", "head_pitch_deg": "Head pitch",
+    "trunk_flex_3d_deg": "Trunk flexion (3D)",
+}  # fmt: skip
+# How each unit reads after a value; ratios are all relative to the shoulder width.
+UNIT_TEXT = {"deg": "°", "cm": " cm", "ratio": " × shoulder width"}
+
 
 def metric_table() -> list[dict]:
     """The table as plain data, written into every sidecar JSON."""

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -162,7 +162,8 @@ class LiveEngine:
         self._seek_to = max(0, int(index))
 
     def events(self) -> list[tuple[str, str]]:
-        """(kind, message) since the last call: camera_lost, camera_recovered, ended, error."""
+        """(kind, message) since the last call: camera_lost, camera_recovered, ended, error,
+        warning."""
         out = []
         while True:
             try:
@@ -330,7 +331,7 @@ class LiveEngine:
 
     def _analysis_loop(self) -> None:
         try:
-            pipeline = PosePipeline(self.settings, sequence=self.source.is_sequence)
+            pipeline = self._open_pipeline()
         except Exception as exc:  # a model that cannot load: tell the window, do not die
             self._events.put(("error", str(exc)))
             self._ready.set()
@@ -356,6 +357,26 @@ class LiveEngine:
                 self._analysis_rate.tick(done)
                 self.timeline.add_result(captured.t_capture, result, done)
                 self._record(result)
+
+    def _open_pipeline(self) -> PosePipeline:
+        """The pipeline; a posture classifier that cannot load (missing, or built for
+        other features) costs only the posture labels: the measurements go on without it,
+        and a warning says so."""
+        sequence = self.source.is_sequence
+        try:
+            return PosePipeline(self.settings, sequence=sequence)
+        except Exception as exc:
+            if self.settings.classifier == "none":
+                raise
+            fallback = replace(self.settings, classifier="none")
+            try:
+                pipeline = PosePipeline(fallback, sequence=sequence)
+            except Exception:
+                raise exc from None  # not the classifier: report the first problem
+            self.settings = fallback  # what recordings' sidecars then say was used
+            self._events.put(("warning", f"Posture classifier not available ({exc}); "
+                                         "measurements go on without posture labels."))
+            return pipeline
 
     def _record(self, result: FrameResult) -> None:
         with self._rec_lock:

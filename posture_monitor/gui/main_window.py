@@ -41,7 +41,7 @@ from posture_monitor.gui.video_view import VideoView, fill_source_menu
 # draws at the source's rate (30 Hz for a webcam) without beating against it.
 RENDER_POLL_MS = 15
 PLOT_INTERVAL_MS = 100  # plots and status bar refresh at 10 Hz: enough for the eye
-SIDE_PANEL_WIDTH = 380  # room for "no reading (low visibility: left ear)" beside a name
+SIDE_PANEL_WIDTH = 440  # "no reading (out of frame: left hip)" beside the longest name
 BANNER_STYLES = {"warn": "background:#f39c12;color:black;padding:6px;font-weight:bold",
                  "ok": "background:#27ae60;color:white;padding:6px;font-weight:bold",
                  "error": "background:#c0392b;color:white;padding:6px;font-weight:bold"}
@@ -271,6 +271,7 @@ class MainWindow(RecordingActions, QMainWindow):
         self.video.set_image(self._overlay(image, item))
         self.frames_shown += 1
         self.side.show_result(item.result, self.calibration.baseline)
+        self.plots.set_view(item.result.measurement.view)
         self.plots.append(item.t_capture, item.result.measurement.values | item.result.scores)
         if self.seek.isVisible() and not self.seek.isSliderDown():
             self.seek.setValue(item.frame.index)
@@ -298,6 +299,8 @@ class MainWindow(RecordingActions, QMainWindow):
                 self.show_banner("ok", "End of the video. Open another file, or seek back.")
             elif kind == "error":
                 self.show_banner("error", message)
+            elif kind == "warning":
+                self.show_banner("warn", message)
         self.desk.follow(engine)
         st = engine.stats()
         lat = ("-" if st.latency_p50_ms is None else

@@ -15,7 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
 
 from posture_monitor.core.classifier import Classification
-from posture_monitor.core.definitions import FRONTAL_VIEWS, SIDE_VIEWS
+from posture_monitor.core.definitions import FRONTAL_VIEWS, SHORT_NAMES, SIDE_VIEWS
 from posture_monitor.core.landmarks import INDEX, LOWER_BODY_EDGES, UPPER_BODY_EDGES
 from posture_monitor.core.metrics import Measurement
 from posture_monitor.core.pose import Pose
@@ -33,11 +33,6 @@ NOTICE_TEXT = QColor(255, 215, 120)
 BOX = QColor(0, 0, 0, 160)  # semi-transparent, so the picture still shows through
 GOOD_VISIBILITY = 0.8
 
-SHORT_TITLES = {
-    "cva_deg": "CVA", "neck_incl_deg": "Neck", "torso_incl_deg": "Torso",
-    "head_flex_deg": "Head flexion", "shoulder_tilt_deg": "Shoulders",
-    "head_tilt_deg": "Head tilt", "lateral_lean_deg": "Lean", "fwd_head_ratio": "Forward head",
-}  # fmt: skip
 FRAME_NOTICES = {
     "no_pose": "No person found: no reading",
     "view:oblique": "Oblique view: turn side-on or face the camera",
@@ -54,10 +49,16 @@ class OverlayOptions:
     min_visibility: float = 0.5  # landmark drawn as usable at or above this
 
 
-def _reason(text: str) -> str:
+def reason_text(text: str) -> str:
+    """A withheld reading's reason in words: "out_of_frame:left_hip" -> "out of frame:
+    left hip"."""
     kind, _, detail = text.partition(":")
     kind = kind.replace("_", " ")
     return f"{kind}: {detail.replace('_', ' ')}" if detail else kind
+
+
+def _signed(value: float) -> str:
+    return f"{round(value) + 0.0:+.0f}"  # + 0.0: -0.3 reads "+0", not "-0"
 
 
 def no_reading_lines(measurement: Measurement) -> list[str]:
@@ -68,12 +69,12 @@ def no_reading_lines(measurement: Measurement) -> list[str]:
         if flag in FRAME_NOTICES:
             line = FRAME_NOTICES[flag]
         elif head == "view":  # measure() writes view:<shoulder problem> when view is unknown
-            detail = "" if rest in ("", "unknown") else f" ({_reason(rest)})"
+            detail = "" if rest in ("", "unknown") else f" ({reason_text(rest)})"
             line = "Shoulders not visible: no reading" + detail
-        elif head in SHORT_TITLES:
-            line = f"{SHORT_TITLES[head]}: no reading ({_reason(rest)})"
+        elif head in SHORT_NAMES:
+            line = f"{SHORT_NAMES[head]}: no reading ({reason_text(rest)})"
         else:
-            line = _reason(flag).capitalize()
+            line = reason_text(flag).capitalize()
         if line not in lines:
             lines.append(line)
     return lines
@@ -112,6 +113,8 @@ class _Painter:
         self.p = QPainter(image)
         self.p.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.p.setFont(self.font)
+        self.placed: list[QRectF] = []  # text boxes so far: later ones keep clear of them
+        self.texts: list[str] = []  # every line of text drawn, in order
 
     def line(self, a: np.ndarray, b: np.ndarray, color: QColor, width: float | None = None,
              dashed: bool = False) -> None:
@@ -140,20 +143,42 @@ class _Painter:
         self.p.setBrush(color)
         self.p.drawEllipse(QPointF(*at), self.radius, self.radius)
 
-    def box(self, lines: list[str], x: float, y: float, color: QColor = TEXT) -> None:
-        """Text lines on a semi-transparent box whose top-left is at (x, y), kept in frame."""
+    def box_size(self, lines: list[str]) -> tuple[float, float]:
         pad = self.metrics.height() * 0.3
-        tw = max(self.metrics.horizontalAdvance(t) for t in lines) + 2 * pad
-        th = self.metrics.height() * len(lines) + 2 * pad
-        x = min(max(0.0, x), max(0.0, self.w - tw))
-        y = min(max(0.0, y), max(0.0, self.h - th))
+        return (max(self.metrics.horizontalAdvance(t) for t in lines) + 2 * pad,
+                self.metrics.height() * len(lines) + 2 * pad)
+
+    def place(self, lines: list[str], x: float, y: float) -> QRectF:
+        """Where a box of `lines` with its top-left at (x, y) goes: kept in the frame and,
+        if it would cover a box placed before, moved just below (else above) that one, so
+        no text covers other text. The place is then taken."""
+        tw, th = self.box_size(lines)
+        gap = self.metrics.height() * 0.15
+        rect = QRectF(min(max(0.0, x), max(0.0, self.w - tw)),
+                      min(max(0.0, y), max(0.0, self.h - th)), tw, th)
+        for _ in range(len(self.placed)):
+            hit = next((r for r in self.placed if r.intersects(rect)), None)
+            if hit is None:
+                break
+            below = hit.bottom() + gap
+            rect.moveTop(below if below + th <= self.h else max(0.0, hit.top() - gap - th))
+        self.placed.append(rect)
+        return rect
+
+    def box(self, lines: list[str], x: float, y: float, color: QColor = TEXT,
+            rect: QRectF | None = None) -> None:
+        """Text lines on a semi-transparent box whose top-left is at (x, y), kept in frame
+        and clear of the boxes before it (or exactly at `rect`, from `place`)."""
+        pad = self.metrics.height() * 0.3
+        rect = self.place(lines, x, y) if rect is None else rect
         self.p.setPen(Qt.PenStyle.NoPen)
         self.p.setBrush(BOX)
-        self.p.drawRoundedRect(QRectF(x, y, tw, th), pad, pad)
+        self.p.drawRoundedRect(rect, pad, pad)
         self.p.setPen(color)
+        self.texts.extend(lines)
         for i, text in enumerate(lines):
-            base = y + pad + self.metrics.ascent() + i * self.metrics.height()
-            self.p.drawText(QPointF(x + pad, base), text)
+            base = rect.top() + pad + self.metrics.ascent() + i * self.metrics.height()
+            self.p.drawText(QPointF(rect.left() + pad, base), text)
 
     def tag(self, text: str, at: np.ndarray, direction: float) -> None:
         """A value label beside a point: to the right (direction > 0) or left of it."""
@@ -184,13 +209,13 @@ def _draw_side(pp: _Painter, pts: _Points, m: Measurement, side: str) -> None:
     if torso is not None and pts.ok(f"{side}_hip", f"{side}_shoulder"):
         length = float(np.linalg.norm(sh - hip))
         _angle_marks(pp, hip, sh, hip - (0.0, length * 0.8), 0.3)
-        pp.tag(f"Torso {torso:+.0f}°", hip, -1.0 if sh[0] > hip[0] else 1.0)
+        pp.tag(f"Torso {_signed(torso)}°", hip, -1.0 if sh[0] > hip[0] else 1.0)
 
 
 def _draw_front(pp: _Painter, pts: _Points, m: Measurement) -> None:
-    for column, title, pairs in (
-        ("shoulder_tilt_deg", "Shoulders", (("right_shoulder", "left_shoulder"),)),
-        ("head_tilt_deg", "Head", (("right_ear", "left_ear"), ("right_eye", "left_eye"))),
+    for column, pairs in (
+        ("shoulder_tilt_deg", (("right_shoulder", "left_shoulder"),)),
+        ("head_tilt_deg", (("right_ear", "left_ear"), ("right_eye", "left_eye"))),
     ):
         value = m.values.get(column)
         usable = [pair for pair in pairs if pts.ok(*pair)]  # same fallback as measure()
@@ -199,13 +224,48 @@ def _draw_front(pp: _Painter, pts: _Points, m: Measurement) -> None:
         a, b = sorted((pts[usable[0][0]], pts[usable[0][1]]), key=lambda p: p[0])
         pp.line(a, (b[0], a[1]), REFERENCE)
         pp.line(a, b, MEASURED)
-        pp.tag(f"{title} {value:+.0f}°", b, 1.0)
+        pp.tag(f"{SHORT_NAMES[column]} {_signed(value)}°", b, 1.0)
     lean = m.values.get("lateral_lean_deg")
     if lean is not None and pts.ok("left_hip", "right_hip", "left_shoulder", "right_shoulder"):
         hip = (pts["left_hip"] + pts["right_hip"]) / 2
         sh = (pts["left_shoulder"] + pts["right_shoulder"]) / 2
         _angle_marks(pp, hip, sh, hip - (0.0, float(np.linalg.norm(sh - hip)) * 0.8), 0.3)
-        pp.tag(f"Lean {lean:+.0f}°", hip, 1.0)
+        pp.tag(f"{SHORT_NAMES['lateral_lean_deg']} {_signed(lean)}°", hip, 1.0)
+    if pts.ok("left_ear", "right_ear", "left_shoulder", "right_shoulder"):
+        _draw_front_head(pp, pts, m)
+
+
+def _draw_front_head(pp: _Painter, pts: _Points, m: Measurement) -> None:
+    """Neck height as a height mark from the shoulder midline up to the ear midpoint (what
+    measure() reads: the vertical distance only), and a box above the head with how far
+    the head sits ahead of the shoulders and its pitch."""
+    ear = (pts["left_ear"] + pts["right_ear"]) / 2
+    sh = (pts["left_shoulder"] + pts["right_shoulder"]) / 2
+    shoulder_w = float(np.linalg.norm(pts["left_shoulder"] - pts["right_shoulder"]))
+    ear_w = float(np.linalg.norm(pts["left_ear"] - pts["right_ear"]))
+    neck = m.values.get("neck_height_ratio")
+    if neck is not None:
+        top = np.array([sh[0], ear[1]])
+        tick = max(pp.radius * 2, shoulder_w * 0.08)
+        pp.line(sh - (tick, 0.0), sh + (tick, 0.0), REFERENCE)
+        left, right = min(top[0], ear[0]) - tick, max(top[0], ear[0]) + tick
+        pp.line((left, top[1]), (right, top[1]), REFERENCE)  # reaches the ear midpoint
+        pp.line(sh, top, MEASURED)
+        pp.tag(f"{SHORT_NAMES['neck_height_ratio']} {neck:.2f}", (sh + top) / 2, -1.0)
+    lines = []
+    fwd, pitch = m.values.get("head_fwd_cm"), m.values.get("head_pitch_deg")
+    if fwd is not None:
+        lines.append(f"Head {abs(fwd):.0f} cm {'ahead' if fwd >= 0 else 'behind'}")
+    if pitch is not None:
+        lines.append(f"Chin {'down' if pitch >= 0 else 'up'} {abs(pitch):.0f}°")
+    if lines:
+        bw, bh = pp.box_size(lines)
+        head_top = min(pts["left_ear"][1], pts["right_ear"][1]) - ear_w * 0.9
+        if head_top - pp.radius - bh >= 0:  # room above the head: centred over it
+            pp.box(lines, ear[0] - bw / 2, head_top - pp.radius - bh)
+        else:  # beside the head, away from the head tilt label on the right
+            x = min(pts["left_ear"][0], pts["right_ear"][0]) - pp.radius * 2.5 - bw
+            pp.box(lines, x, ear[1] - bh)
 
 
 def _plumb_x(pts: _Points, view: str) -> float | None:
@@ -240,8 +300,10 @@ def _draw_dots(pp: _Painter, pts: _Points, names: list[str], min_vis: float) -> 
 
 def render_overlay(image_bgr: np.ndarray, pose: Pose | None, measurement: Measurement,
                    classification: Classification | None = None,
-                   options: OverlayOptions | None = None) -> QImage:
-    """Return a new QImage (same size as the frame) with the overlay drawn on it."""
+                   options: OverlayOptions | None = None,
+                   texts: list[str] | None = None) -> QImage:
+    """Return a new QImage (same size as the frame) with the overlay drawn on it; every
+    line of text drawn is appended to `texts` if given (what tests read)."""
     opts = options or OverlayOptions()
     frame = np.ascontiguousarray(image_bgr)  # a copy only when the input is a strided view
     if frame.ndim == 2:  # grayscale source: Qt wants three channels here
@@ -255,6 +317,16 @@ def render_overlay(image_bgr: np.ndarray, pose: Pose | None, measurement: Measur
 
     pp = _Painter(image)
     try:
+        # The fixed boxes take their corners first; value labels then keep clear of them.
+        notices = no_reading_lines(measurement)
+        notice_at = pp.place(notices, pp.radius, pp.radius) if notices else None
+        label = None
+        if classification is not None and classification.label:
+            label = classification.label.replace("_", " ").replace("+", " + ")
+            if classification.confidence is not None:
+                label += f" {classification.confidence * 100:.0f} %"
+            height = pp.metrics.height() * 1.6
+            label_at = pp.place([label], pp.radius, h - pp.radius - height)
         if opts.grid:
             step = w / 10
             for k in range(1, int(h / step) + 1 if step > 0 else 0):
@@ -272,16 +344,12 @@ def render_overlay(image_bgr: np.ndarray, pose: Pose | None, measurement: Measur
             elif measurement.view in FRONTAL_VIEWS:
                 _draw_front(pp, pts, measurement)
             _draw_dots(pp, pts, names, opts.min_visibility)  # on top: visibility stays legible
-        lines = no_reading_lines(measurement)
-        if lines:
-            margin = pp.radius
-            pp.box(lines, margin, margin, NOTICE_TEXT)
-        if classification is not None and classification.label:
-            text = classification.label.replace("_", " ").replace("+", " + ")
-            if classification.confidence is not None:
-                text += f" {classification.confidence * 100:.0f} %"
-            height = pp.metrics.height() * 1.6
-            pp.box([text], pp.radius, h - pp.radius - height)
+        if notice_at is not None:
+            pp.box(notices, 0, 0, NOTICE_TEXT, rect=notice_at)
+        if label is not None:
+            pp.box([label], 0, 0, rect=label_at)
     finally:
         pp.p.end()  # a QPainter left open on a QImage crashes when the image is freed
+    if texts is not None:
+        texts.extend(pp.texts)
     return image

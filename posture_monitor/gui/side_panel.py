@@ -1,22 +1,50 @@
-"""Side panel: the view, every metric with its value (or why it is withheld), the
-posture label with its confidence, and the region scores."""
+"""Side panel: the view, every metric with its value (or why it is withheld), grouped by
+the view it is measured in, the posture label with its confidence, and the region scores."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from posture_monitor.core.definitions import METRICS
+from posture_monitor.core.definitions import (
+    FRONTAL_VIEWS,
+    METRICS,
+    SHORT_NAMES,
+    SIDE_VIEWS,
+    UNIT_TEXT,
+    MetricDef,
+)
 from posture_monitor.core.pipeline import FrameResult
 from posture_monitor.core.scoring import SCORE_COLUMNS
+from posture_monitor.gui.overlay import reason_text
 
-SHORT = {"cva_deg": "CVA (proxy)", "neck_incl_deg": "Neck inclination",
-         "torso_incl_deg": "Torso inclination", "head_flex_deg": "Head flexion",
-         "shoulder_tilt_deg": "Shoulder tilt", "head_tilt_deg": "Head tilt",
-         "lateral_lean_deg": "Lateral lean", "fwd_head_ratio": "Forward head (ratio)"}
 VIEW_TEXT = {"left": "side (left side to camera)", "right": "side (right side to camera)",
              "front": "front", "back": "from behind: no readings", "oblique":
              "oblique: turn side-on or face the camera", "unknown": "no person / shoulders hidden"}
+# (group title, views, why its metrics are empty in the other usable view)
+VIEW_GROUPS = (("Side view", SIDE_VIEWS, "side view only"),
+               ("Front view", FRONTAL_VIEWS, "front view only"))
+
+
+def _group(m: MetricDef) -> int:
+    return next(i for i, (_, views, _) in enumerate(VIEW_GROUPS) if m.views & views)
+
+
+def format_value(m: MetricDef, value: float, decimals: int = 0) -> str:
+    """A value with its unit: degrees and centimetres at the chosen precision, ratios
+    (to the shoulder width) at two decimals."""
+    places = 2 if m.unit == "ratio" else decimals
+    return f"{round(value, places) + 0.0:.{places}f}" + UNIT_TEXT[m.unit]  # + 0.0: no "-0"
+
+
+def format_deviation(m: MetricDef, value: float, reference: float, decimals: int = 0) -> str:
+    """The change from the person's own baseline: in the metric's unit, ratios in per cent
+    of the baseline (a share of the shoulder width means little on its own)."""
+    if m.unit == "ratio":
+        if abs(reference) > 1e-6:
+            return f"{100 * (value - reference) / abs(reference):+.0f} %"
+        return f"{value - reference:+.2f}"
+    return f"{round(value - reference, decimals) + 0.0:+.{decimals}f}" + UNIT_TEXT[m.unit]
 
 
 class SidePanel(QWidget):
@@ -33,16 +61,33 @@ class SidePanel(QWidget):
         form.addRow("View", self.view)
         form.addRow("Classifier", self.posture)
         layout.addWidget(top)
-        angles = QGroupBox("Measurements")
-        form = QFormLayout(angles)
         self.values: dict[str, QLabel] = {}
+        self.groups: list[QGroupBox] = []
+        self._forms: list[QFormLayout] = []
+        self.notes: list[QLabel] = []  # stands in for a group's rows in the other view
+        for title, _, _ in VIEW_GROUPS:
+            box = QGroupBox(f"{title} measurements", objectName=title.replace(" ", "_").lower())
+            self._forms.append(QFormLayout(box))
+            self.groups.append(box)
+            layout.addWidget(box)
         for m in METRICS:
-            label = QLabel("-", objectName=m.column)
+            label = QLabel("-", objectName=m.column, wordWrap=True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setToolTip(m.convention)
+            label.setToolTip(f"{m.title}: {m.convention}")
+            name = QLabel(SHORT_NAMES[m.column])
+            name.setToolTip(label.toolTip())
             self.values[m.column] = label
-            form.addRow(SHORT[m.column], label)
-        layout.addWidget(angles)
+            self._forms[_group(m)].addRow(name, label)
+        for i, (title, _, only) in enumerate(VIEW_GROUPS):
+            names = ", ".join(SHORT_NAMES[m.column] for m in METRICS if _group(m) == i)
+            turn = "turn side-on" if i == 0 else "face the camera"
+            note = QLabel(f"{only.capitalize()} ({turn}): {names}", wordWrap=True,
+                          objectName=f"{title.replace(' ', '_').lower()}_note")
+            note.setStyleSheet("color: #888")
+            note.hide()
+            self._forms[i].addRow(note)
+            self.notes.append(note)
+        self._active: int | None = None  # the group of the view on show; None: all rows
         scores = QGroupBox("Imbalance scores")
         form = QFormLayout(scores)
         self.scores: dict[str, QLabel] = {}
@@ -52,27 +97,46 @@ class SidePanel(QWidget):
         layout.addWidget(scores)
         layout.addStretch(1)
 
+    def text_for(self, m_def: MetricDef, result: FrameResult, baseline=None) -> str:
+        """What the panel shows for one metric: value and unit (and the deviation from
+        the baseline), or "no reading" and why."""
+        m = result.measurement
+        v = m.values[m_def.column]
+        if v is not None:
+            text = format_value(m_def, v, self.decimals)
+            ref = baseline.metrics.get(m_def.column) if baseline is not None else None
+            if ref is not None:
+                deviation = format_deviation(m_def, v, ref.median, self.decimals)
+                text += f"   ({deviation} vs your baseline)"
+            return text
+        prefix = m_def.column + ":"
+        why = next((f[len(prefix):] for f in m.flags if f.startswith(prefix)), None)
+        if why:
+            return f"no reading ({reason_text(why)})"
+        if m.view in SIDE_VIEWS | FRONTAL_VIEWS and m.view not in m_def.views:
+            return f"no reading ({VIEW_GROUPS[_group(m_def)][2]})"
+        return "no reading"  # no usable view: the View row above says why
+
     def show_result(self, result: FrameResult, baseline=None) -> None:
-        """`baseline` (a core.baseline.Baseline) adds each angle's deviation from the
+        """`baseline` (a core.baseline.Baseline) adds each metric's deviation from the
         person's own neutral posture."""
         m = result.measurement
         self.view.setText(VIEW_TEXT.get(m.view, m.view))
-        reasons = dict(f.split(":", 1) for f in m.flags if ":" in f)
+        active = next((i for i, (_, views, _) in enumerate(VIEW_GROUPS) if m.view in views),
+                      None)
+        if active != self._active:  # the other view's rows fold into one line
+            self._active = active
+            for m_def in METRICS:
+                self._forms[_group(m_def)].setRowVisible(
+                    self.values[m_def.column], active is None or _group(m_def) == active)
+            for i, note in enumerate(self.notes):
+                note.setVisible(active is not None and i != active)
         for m_def in METRICS:
-            v = m.values[m_def.column]
             label = self.values[m_def.column]
-            if v is not None:
-                text = f"{v:.3f}" if m_def.unit == "ratio" else f"{v:.{self.decimals}f}°"
-                ref = baseline.metrics.get(m_def.column) if baseline is not None else None
-                if ref is not None and m_def.unit == "deg":
-                    text += f"   ({v - ref.median:+.{self.decimals}f}° vs your baseline)"
-            else:
-                why = reasons.get(m_def.column)
-                text = "no reading" + (f" ({why.replace('_', ' ')})" if why else "")
-            label.setText(text)
+            label.setText(self.text_for(m_def, result, baseline))
             # Restyle only on a change: setStyleSheet re-polishes the widget, which costs
             # far more than setText and runs 30 times a second here.
-            withheld = v is None
+            withheld = m.values[m_def.column] is None
             if label.property("withheld") != withheld:
                 label.setProperty("withheld", withheld)
                 label.setStyleSheet("color: #888" if withheld else "")

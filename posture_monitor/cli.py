@@ -295,15 +295,11 @@ def cmd_start(args: argparse.Namespace) -> int:
         return run_gui(source, args.model, loop=sample)
     reason = ("No display found" if not _has_display()
               else "The desktop window cannot start (Qt failed to load)")
-    out_dir = args.out or _default_sessions_dir()
+    from posture_monitor.core.paths import sessions_dir
+
+    out_dir = args.out or sessions_dir()
     print(f"{reason}: analysing headless into CSV in {out_dir}.")
     return run_analysis([source], out_dir, _settings(args))
-
-
-def _default_sessions_dir() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("posture-monitor", appauthor=False)) / "sessions"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -315,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help", "--version")):
         argv = ["start", *argv]
     args = parser.parse_args(argv)
+    from posture_monitor.core.private_files import make_private_by_default
+
+    make_private_by_default()  # every file and folder this process creates: user-only
     try:
         if args.command == "analyze":
             if args.save and not args.patient:

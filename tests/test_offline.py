@@ -20,7 +20,8 @@ pytestmark = pytest.mark.skipif(shutil.which("strace") is None,
                                 reason="strace missing (make test installs it with apt)")
 CLI = [sys.executable, "-m", "posture_monitor"]
 SAMPLE = ROOT / "assets" / "sample" / "pose2sim_cam02.mp4"
-_ADDRESS = re.compile(r'sin6?_port=htons\((\d+)\).*?(?:inet_addr|inet_pton\(AF_INET6,)\s*\(?"([^"]+)"')
+_ADDRESS = re.compile(r'sin6?_port=htons\((\d+)\).*?'
+                      r'(?:inet_addr|inet_pton\(AF_INET6,)\s*\(?"([^"]+)"')
 
 
 def _network_calls(trace: Path) -> list[tuple[str, int, str]]:

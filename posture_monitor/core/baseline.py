@@ -9,7 +9,6 @@ app asks to recalibrate rather than raising false alarms. Core module (no Qt).
 from __future__ import annotations
 
 import json
-import os
 import statistics
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -18,18 +17,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import platformdirs
 
 from posture_monitor.core.definitions import FRONTAL_VIEWS, METRIC_COLUMNS, SIDE_VIEWS
 from posture_monitor.core.errors import CalibrationError, UserError
 from posture_monitor.core.landmarks import INDEX
+from posture_monitor.core.paths import data_home
 from posture_monitor.core.private_files import write_private_text
 
 if TYPE_CHECKING:  # annotations only: the profile store need not load MediaPipe or cv2
     from posture_monitor.core.pipeline import FrameResult
     from posture_monitor.core.pose import Pose
 
-ENV_DATA_DIR = "POSTURE_MONITOR_DATA_HOME"
 USABLE_VIEWS = SIDE_VIEWS | FRONTAL_VIEWS  # views that metrics are measured in
 SCALE_TOLERANCE = 0.3  # relative change of `person_scale` that counts as nearer/farther
 POSITION_TOLERANCE = 0.25  # shift of the mid-shoulder point, as a fraction of the frame
@@ -271,8 +269,7 @@ class Profile:
 
 def profiles_path() -> Path:
     """POSTURE_MONITOR_DATA_HOME (a folder) overrides the platform's user data folder."""
-    folder = os.environ.get(ENV_DATA_DIR) or platformdirs.user_data_dir(
-        "posture-monitor", appauthor=False)
+    folder = data_home()
     return Path(folder) / "profiles.json"
 
 

@@ -7,6 +7,15 @@ import tempfile
 from pathlib import Path
 
 
+def make_private_by_default() -> None:
+    """Every file and folder this process creates from now on is readable by the user
+    only (umask 077): CSVs, sidecars, recorded video, snapshots, the data folders. One
+    place instead of a chmod after each write, so a new writer cannot forget it. Called
+    once at the start of the command line and the window (`posture_monitor.cli.main`)."""
+    if os.name == "posix":
+        os.umask(0o077)
+
+
 def write_private_text(path: Path, text: str, newline: str | None = None) -> None:
     """Write `text` to `path` so that a crash never leaves half a file (a temporary beside
     the target, then os.replace) and the content is never readable by others, not even

@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import platformdirs
 
-from posture_monitor.core.baseline import ENV_DATA_DIR
 from posture_monitor.core.definitions import METRIC_COLUMNS
 from posture_monitor.core.errors import UserError
+from posture_monitor.core.paths import data_home
 
 if TYPE_CHECKING:  # annotations only: the store must not load MediaPipe
     from posture_monitor.core.pipeline import FrameResult
@@ -88,8 +87,7 @@ MIGRATIONS: list[str] = [
 
 def db_path() -> Path:
     """POSTURE_MONITOR_DATA_HOME (a folder) overrides the platform's user data folder."""
-    folder = os.environ.get(ENV_DATA_DIR) or platformdirs.user_data_dir(
-        "posture-monitor", appauthor=False)
+    folder = data_home()
     return Path(folder) / DB_NAME
 
 

@@ -28,6 +28,7 @@ from posture_monitor.core.app_settings import AppSettings, save_settings
 from posture_monitor.core.baseline import ProfileStore
 from posture_monitor.core.errors import UserError
 from posture_monitor.core.live import LiveEngine
+from posture_monitor.core.paths import sessions_dir as default_sessions_dir
 from posture_monitor.core.sources import CameraSource, open_source
 from posture_monitor.gui.calibration import CalibrationController
 from posture_monitor.gui.desk import DeskController
@@ -55,7 +56,7 @@ class MainWindow(RecordingActions, QMainWindow):
         super().__init__()
         self.app_settings = settings
         self.settings_path = settings_path
-        self.sessions_dir = sessions_dir or _default_sessions_dir()
+        self.sessions_dir = sessions_dir or default_sessions_dir()
         self.engine: LiveEngine | None = None
         self.profiles = ProfileStore(profiles_path)
         from posture_monitor.core.store import Store
@@ -369,8 +370,3 @@ class MainWindow(RecordingActions, QMainWindow):
         save_settings(self.app_settings, self.settings_path)
         super().closeEvent(event)
 
-
-def _default_sessions_dir() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("posture-monitor", appauthor=False)) / "sessions"

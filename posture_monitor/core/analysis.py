@@ -64,8 +64,16 @@ def first_pass_baseline(source: FrameSource, settings: AnalysisSettings, model: 
             raise CalibrationError(
                 f"--baseline-from {start:g}:{end:g} goes beyond the end of "
                 f"{source.description} ({length:.1f} s long): choose seconds within it")
-    calibration = WindowCalibration(start, end)
-    source.seek(math.ceil(start * fps - 1e-6))  # type: ignore[attr-defined]
+    calibration = WindowCalibration(start, end)  # takes only frames from START on
+    index = math.ceil(start * fps - 1e-6)
+    if index > 0:
+        # Frame START x fps is at START only at a constant rate: where the container's
+        # clock puts it later (a variable rate), go through the file from its start.
+        source.seek(index)  # type: ignore[attr-defined]
+        probe = source.read()
+        if probe is None or probe.time_s > start + 1.5 / fps:
+            index = 0
+    source.seek(index)  # type: ignore[attr-defined]
     last_t = None
     # closing(): the reader thread has ended before the source is rewound
     with PosePipeline(replace(settings, classifier="none"), sequence=True,

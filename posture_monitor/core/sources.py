@@ -6,6 +6,7 @@ so a video file can play the camera's role in tests and in the app.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from abc import ABC, abstractmethod
@@ -25,12 +26,15 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".m
 TRUNCATED_SHARE = 0.98
 # A camera that delivers no frame for this long is reported as lost.
 CAMERA_LOST_S = 2.0
+# Video frames are at least this far apart (MediaPipe's VIDEO mode needs strictly
+# increasing integer milliseconds; the CSV writes milliseconds).
+MIN_FRAME_STEP_S = 0.001
 
 
 @dataclass
 class Frame:
     index: int  # 0-based position in the source
-    time_s: float  # seconds since the source started (video: index / fps)
+    time_s: float  # seconds since the source started (video: the container's timestamp)
     image: np.ndarray | None  # BGR uint8; None for an unreadable file in a folder
     name: str | None = None  # file name for image sources
 
@@ -168,21 +172,59 @@ class VideoFileSource(FrameSource):
         self.height, self.width = first.shape[:2]
         self._pending: np.ndarray | None = first
         self._index = 0
+        # Times come from the container (a phone's video changes its rate with the light:
+        # index / fps would put a frame seconds away from when it was filmed), counted from
+        # the first frame; index / fps only where the container gives nothing usable.
+        self._origin_s = self._container_s() or 0.0
+        self._pending_t = 0.0
+        self._last_t: float | None = None
+
+    def _container_s(self) -> float | None:
+        """The last read frame's presentation time in seconds, or None when the container
+        gives nothing usable (OpenCV answers 0 for a frame without a timestamp)."""
+        ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
+        if not isinstance(ms, (int, float)) or not math.isfinite(ms) or ms < 0 or (
+                ms == 0 and self._index > 0):
+            return None
+        return ms / 1000.0
+
+    def _frame_time(self) -> float:
+        """This frame's time: the container's, else one frame after the last (index /
+        fps from the start or a seek); strictly increasing by at least MIN_FRAME_STEP_S."""
+        t = self._container_s()
+        last = self._last_t
+        if t is not None:
+            t -= self._origin_s
+        if t is None or (last is not None and t <= last):  # none, stalled or backwards
+            t = self._index / self.fps if last is None else last + 1.0 / self.fps
+        if last is not None:
+            t = max(t, last + MIN_FRAME_STEP_S)
+        return t
 
     def read(self) -> Frame | None:
         if self._pending is not None:
             image, self._pending = self._pending, None
+            t = self._pending_t
         else:
             ok, image = self._cap.read()
             if not ok or image is None:
                 self._check_complete()
                 return None
-        frame = Frame(self._index, self._index / self.fps, image)
+            t = self._frame_time()
+        self._last_t = t
+        frame = Frame(self._index, t, image)
         self._index += 1
         return frame
 
     def _check_complete(self) -> None:
         if self.frame_count and self._index < TRUNCATED_SHARE * self.frame_count - 1:
+            # Containers without a frame count (.mkv, .webm) make OpenCV estimate one from
+            # duration x nominal rate, too many for a variable rate: frames reaching the
+            # announced duration are the whole file.
+            duration = self.frame_count / self.fps
+            if self._last_t is not None and \
+                    self._last_t + 1.0 / self.fps >= TRUNCATED_SHARE * duration:
+                return
             raise SourceError(
                 f"{self.path} ends early: only {self._index} of {self.frame_count} frames "
                 "could be decoded (truncated or damaged file); the frames before were kept"
@@ -193,6 +235,7 @@ class VideoFileSource(FrameSource):
         self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
         self._pending = None
         self._index = index
+        self._last_t = None  # the clock restarts from the container's time there
 
     def close(self) -> None:
         self._cap.release()

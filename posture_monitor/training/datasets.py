@@ -8,12 +8,14 @@ source goes through the runtime's `measure` and `compute_features`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import math
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 
@@ -98,7 +100,11 @@ class _Builder:
         if not mask.any():
             self.skip("no_observable_label")
             return
-        self.rows.append((compute_features(pose, m, width, height), y, mask, group))
+        features = compute_features(pose, m, width, height)
+        if not np.isfinite(features).all():
+            self.skip("features_not_finite")  # absurd landmark values: no training sample
+            return
+        self.rows.append((features, y, mask, group))
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -123,6 +129,84 @@ def synthetic(n: int, seed: int = 0, shift=None, progress: ProgressFn | None = N
     return b.build()
 
 
+# --- reading the files a user hands in -------------------------------------------------
+# Every problem is one line naming the file (and line) and the fix: a UserError.
+UTF8_FIX = "save it as UTF-8 text (in a spreadsheet: 'CSV UTF-8')"
+
+
+def _not_utf8(path: Path, fix: str = UTF8_FIX) -> UserError:
+    """The error for a file that is not UTF-8, naming its first bad line (a newline byte
+    is never part of a multi-byte UTF-8 character, so lines can be checked one by one)."""
+    with open(path, "rb") as fh:
+        head = fh.read(2)
+        if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return UserError(f"{path}:1: UTF-16 text, not UTF-8: {fix}")
+        fh.seek(0)
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                raw.removeprefix(codecs.BOM_UTF8 if lineno == 1 else b"").decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return UserError(f"{path}:{lineno}: not UTF-8 text (byte "
+                                 f"0x{raw[exc.start]:02x}): {fix}")
+    return UserError(f"{path}: not UTF-8 text: {fix}")
+
+
+def _check_file(path: Path, what: str) -> None:
+    if path.is_dir():
+        raise UserError(f"{path} is a folder, not {what}: rename or remove it")
+
+
+def _read_text(path: Path, what: str) -> str:
+    """A small text file: UTF-8, a byte order mark allowed (what Windows editors and
+    spreadsheets write)."""
+    _check_file(path, what)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read {what} ({exc.strerror or type(exc).__name__}): "
+                        "check the file is there and readable") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
+
+
+def _csv_rows(path: Path, what: str) -> Iterator[tuple[int, dict | list[str]]]:
+    """(line, row) of a CSV: first (0, its column names, stripped, in lower case), then each
+    row as a dict (a missing cell is None). UTF-8, a byte order mark allowed (what
+    spreadsheets save); comma-separated."""
+    _check_file(path, what)
+    try:
+        fh = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read {what} ({exc.strerror or type(exc).__name__}): "
+                        "check the file is there and readable") from None
+    with fh:
+        reader = csv.reader(fh)
+        line = 1
+        try:
+            header = [c.strip().lower() for c in next(reader, [])]
+            yield 0, header
+            for cells in reader:
+                line = reader.line_num
+                if not any(c.strip() for c in cells):
+                    continue  # an empty line
+                row: dict[str, str | None] = dict.fromkeys(header)
+                row.update(zip(header, cells, strict=False))
+                yield line, row
+        except UnicodeDecodeError:
+            raise _not_utf8(path) from None
+        except csv.Error as exc:
+            reason = str(exc).splitlines()[0][:80] if str(exc) else "csv.Error"
+            raise UserError(f"{path}:{reader.line_num or line}: not a readable CSV ({reason}): "
+                            f"save {what} again as comma-separated values") from None
+
+
+def _shown(text: str, n: int = 40) -> str:
+    """A user's text inside a message: quoted, escaped, cut to n characters."""
+    return repr(text[:n] + ("..." if len(text) > n else ""))
+
+
 def parse_label(name: str, where: str) -> dict[str, bool | None]:
     """'upright', a label name, an alias, or labels joined by '+' -> known labels."""
     key = name.strip().lower()
@@ -134,7 +218,7 @@ def parse_label(name: str, where: str) -> dict[str, bool | None]:
         unknown = [p for p in present if p not in LABEL_NAMES]
         if unknown or not present:
             valid = ", ".join((UPRIGHT, *LABEL_NAMES, *sorted(ALIASES)))
-            raise UserError(f"{where}: unknown posture label {name!r} (use one of: {valid}; "
+            raise UserError(f"{where}: unknown posture label {_shown(name)} (use one of: {valid}; "
                             "join several with '+')")
         upright = False
     labels: dict[str, bool | None] = {n: (False if upright else None) for n in LABEL_NAMES}
@@ -182,25 +266,68 @@ def image_folders(root: Path, model: str = "full") -> Dataset:
     return b.build()
 
 
+def photo_labels(root: Path) -> tuple[list[tuple[Path, dict[str, bool | None]]],
+                                         dict[str, int]]:
+    """`root/labels.csv` (columns file, posture; a photo in `root` or a subfolder of it per
+    row) -> (photo, known labels) and the rows left out by reason: a posture that is no
+    label (e.g. kneeling: `label_kneeling`) or none (`unlabelled`)."""
+    table = root / "labels.csv"
+    if not (table.is_file() or table.is_dir()):
+        raise UserError(f"{root} has no labels.csv (columns: file, posture)")
+    rows: list[tuple[Path, dict[str, bool | None]]] = []
+    skipped: dict[str, int] = {}
+    first_line: dict[str, int] = {}
+    for line, r in _csv_rows(table, "labels.csv"):
+        if line == 0:
+            missing = [c for c in ("file", "posture") if c not in r]
+            if missing:
+                raise UserError(f"{table}:1: no {' or '.join(missing)} column (found "
+                                f"{_shown(','.join(r), 60)}): the first row must name the "
+                                "columns file,posture")
+            continue
+        assert isinstance(r, dict)
+        name, posture = (r["file"] or "").strip(), r["posture"]
+        where = f"{table}:{line}"
+        if posture is None:
+            raise UserError(f"{where}: no posture cell: write file,posture on each row")
+        rel = PurePath(name.replace("\\", "/"))
+        if not name or "\x00" in name or rel.anchor or ".." in rel.parts:
+            raise UserError(f"{where}: {_shown(name)} is no photo file name: name a photo in "
+                            f"{root} (subfolders with /)")
+        key = rel.as_posix()
+        if key in first_line:
+            raise UserError(f"{where}: {_shown(name)} is listed again (first on line "
+                            f"{first_line[key]}): keep one row per photo")
+        first_line[key] = line
+        if not posture.strip():
+            skipped["unlabelled"] = skipped.get("unlabelled", 0) + 1
+            continue
+        try:
+            labels = parse_label(posture, where)
+        except UserError:
+            reason = f"label_{posture.strip().lower()[:40]}"
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        photo = root / rel
+        if not photo.is_file():
+            raise UserError(f"{where}: photo {_shown(name)} not found in {root}: fix the "
+                            "name or remove the row")
+        rows.append((photo, labels))
+    return rows, skipped
+
+
 def labelled_photos(root: Path, model: str = "full") -> Dataset:
     """A folder of photos with `labels.csv` (columns file, posture), as in
     tests/fixtures/seated_side_mit. Rows whose posture is no label (e.g. kneeling) are
     left out and counted."""
-    table = root / "labels.csv"
-    if not table.is_file():
-        raise UserError(f"{root} has no labels.csv (columns: file, posture)")
+    rows, skipped = photo_labels(root)
     b = _Builder(f"photos:{root.name}")
-    with open(table, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    known = {}
-    for r in rows:
-        try:
-            known[r["file"]] = parse_label(r["posture"], str(table))
-        except UserError:
-            b.skip(f"label_{r['posture']}")
-    for path, pose, w, h in _image_poses([root / f for f in known], model):
+    b.skipped.update(skipped)
+    poses = _image_poses([photo for photo, _ in rows], model)
+    for (photo, labels), (_, pose, w, h) in zip(rows, poses, strict=True):
         # Evaluation only (never split), so each photo is its own group and row name.
-        b.add(pose, w, h, known[path.name], f"{root.name}/{path.stem}")
+        name = photo.relative_to(root).with_suffix("").as_posix()
+        b.add(pose, w, h, labels, f"{root.name}/{name}")
     return b.build()
 
 
@@ -210,20 +337,30 @@ YOLO_TOLERANCE = 0.05  # coordinates up to 1.05 are known to occur and are clipp
 
 
 def parse_yolo_label(path: Path) -> list[np.ndarray]:
-    """Keypoints (4, 3: x, y, v) per person line; malformed lines raise with file:line."""
+    """Keypoints (4, 3: x, y, v) per person line; a file that cannot be read or a malformed
+    line raises a one-line UserError with file:line and the fix."""
     people = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    # Lines as an editor counts them (\n, \r\n or \r), not str.splitlines' extra breaks.
+    lines = re.split(r"\r\n|\r|\n", _read_text(path, "a YOLO label file"))
+    for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
         parts = line.split()
         where = f"{path}:{lineno}"
         if len(parts) != 5 + 3 * len(YOLO_KEYPOINTS):
             raise UserError(f"{where}: expected 17 numbers (class, box, 4 keypoints x y v), "
-                            f"found {len(parts)}")
-        try:
-            values = [float(p) for p in parts]
-        except ValueError:
-            raise UserError(f"{where}: not a number in {line.strip()[:60]!r}") from None
+                            f"found {len(parts)}: one person per line")
+        values = []
+        for part in parts:
+            try:
+                value = float(part)
+            except ValueError:
+                raise UserError(f"{where}: not a number: {_shown(part, 20)} (YOLO labels are "
+                                "plain numbers such as 0.42)") from None
+            if not math.isfinite(value):
+                raise UserError(f"{where}: {_shown(part, 20)} is not a finite number: "
+                                "annotate the point or leave the person out")
+            values.append(value)
         kp = np.array(values[5:]).reshape(len(YOLO_KEYPOINTS), 3)
         coords = np.concatenate([values[1:5], kp[:, :2].ravel()])
         if (coords < -YOLO_TOLERANCE).any() or (coords > 1 + YOLO_TOLERANCE).any():
@@ -254,15 +391,29 @@ def yolo_pose(root: Path, model: str = "full") -> Dataset:
         raise UserError(f"{root} has no labels/**/*.txt (YOLO-pose layout: images/, labels/)")
     from posture_monitor.core.sources import IMAGE_SUFFIXES
 
+    b = _Builder(f"yolo:{root.name}")
     pairs = []
+    labelled = set()
     for lf in label_files:
         rel = lf.relative_to(root / "labels").with_suffix("")
+        labelled.add(rel)
         image = next((root / "images" / rel.with_suffix(sfx) for sfx in sorted(IMAGE_SUFFIXES)
                       if (root / "images" / rel.with_suffix(sfx)).is_file()), None)
         people = parse_yolo_label(lf)  # validate every file, even without an image
-        if image is not None and len(people) == 1:
+        # Left out, and counted in the training summary: no file is dropped unseen.
+        if not people:
+            b.skip("empty_label_file")
+        elif image is None:
+            b.skip("label_file_without_image")
+        elif len(people) > 1:
+            b.skip("label_file_several_people")  # which person is the photo's subject?
+        else:
             pairs.append((image, people[0]))
-    b = _Builder(f"yolo:{root.name}")
+    if (root / "images").is_dir():
+        for image in (root / "images").rglob("*"):
+            if image.suffix.lower() in IMAGE_SUFFIXES and image.is_file() and \
+                    image.relative_to(root / "images").with_suffix("") not in labelled:
+                b.skip("image_without_label_file")
     by_image = dict(pairs)
     for path, pose, w, h in _image_poses([p for p, _ in pairs], model):
         if pose is None:
@@ -282,29 +433,50 @@ def yolo_pose(root: Path, model: str = "full") -> Dataset:
 def session_csv(path: Path) -> Dataset:
     """A CSV from `analyze --landmarks` (with its JSON sidecar) plus a `label` column."""
     sidecar = path.with_suffix(".json")
-    if not sidecar.is_file():
+    if not (sidecar.is_file() or sidecar.is_dir()):
         raise UserError(f"{path}: its sidecar {sidecar.name} is missing (it holds the frame "
                         "size the landmarks need)")
-    meta = json.loads(sidecar.read_text(encoding="utf-8"))
-    width, height = int(meta["source"]["width"]), int(meta["source"]["height"])
+    width, height = _frame_size(sidecar)
     b = _Builder(f"session:{path.stem}")
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        cols = reader.fieldnames or []
-        if "label" not in cols:
-            raise UserError(f"{path}: no 'label' column (add one with a posture per frame)")
-        if "nose_x" not in cols:
-            raise UserError(f"{path}: no landmark columns (re-run analyze with --landmarks)")
-        for lineno, row in enumerate(reader, 2):
-            if not row["label"].strip():
-                b.skip("unlabelled")
-                continue
-            labels = parse_label(row["label"], f"{path}:{lineno}")
-            if row["pose_detected"] != "1":
-                b.skip("no_pose")
-                continue
-            b.add(_pose_from_row(row, f"{path}:{lineno}"), width, height, labels, path.stem)
+    for line, row in _csv_rows(path, "the session CSV"):
+        if line == 0:
+            if "label" not in row:
+                raise UserError(f"{path}: no 'label' column (add one with a posture per "
+                                "frame)")
+            if "nose_x" not in row:
+                raise UserError(f"{path}: no landmark columns (re-run analyze with "
+                                "--landmarks)")
+            continue
+        assert isinstance(row, dict)
+        if not (row["label"] or "").strip():
+            b.skip("unlabelled")
+            continue
+        labels = parse_label(row["label"], f"{path}:{line}")
+        if row.get("pose_detected") != "1":
+            b.skip("no_pose")
+            continue
+        b.add(_pose_from_row(row, f"{path}:{line}"), width, height, labels, path.stem)
     return b.build()
+
+
+def _frame_size(sidecar: Path) -> tuple[int, int]:
+    """The frame size (pixels) in the JSON sidecar `analyze` writes beside its CSV."""
+    fix = "use the .json that analyze wrote beside the CSV"
+    try:
+        meta = json.loads(_read_text(sidecar, "a JSON sidecar"))
+    except ValueError as exc:
+        reason = f"{exc.msg} at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) \
+            else type(exc).__name__
+        raise UserError(f"{sidecar}: not valid JSON ({reason}): {fix}") from None
+    try:
+        size = meta["source"]["width"], meta["source"]["height"]
+        width, height = (int(v) for v in size)
+        if any(isinstance(v, bool) or v != int(v) for v in size) or width < 1 or height < 1:
+            raise ValueError
+    except (KeyError, TypeError, ValueError, OverflowError):
+        raise UserError(f"{sidecar}: no frame size (source: width, height in pixels): "
+                        f"{fix}") from None
+    return width, height
 
 
 def _pose_from_row(row: dict, where: str) -> Pose:
@@ -312,6 +484,10 @@ def _pose_from_row(row: dict, where: str) -> Pose:
     try:
         v = np.array([[float(row[f"{n}_{k}"]) for k in ("x", "y", "z", "vis", "pres", "wx",
                                                          "wy", "wz")] for n in NAMES])
-    except (KeyError, ValueError):
-        raise UserError(f"{where}: landmark columns missing or not numbers") from None
+    except (KeyError, TypeError, ValueError):
+        raise UserError(f"{where}: landmark columns missing or not numbers (re-run analyze "
+                        "with --landmarks, or leave this row's label empty)") from None
+    if not np.isfinite(v).all():
+        raise UserError(f"{where}: a landmark value is not a finite number (re-run analyze "
+                        "with --landmarks, or leave this row's label empty)")
     return Pose(v[:, 0:3], v[:, 5:8], v[:, 3], v[:, 4])

@@ -56,12 +56,12 @@ def make_window(qtbot, tmp_path):
 
     windows = []
 
-    def make(source=None, factory=None, **settings):
+    def make(source=None, factory=None, run_only=None, **settings):
         settings.setdefault("model", "lite")
         w = MainWindow(AppSettings(**settings), source, tmp_path / "sessions",
                        tmp_path / "settings.json", source_factory=factory,
                        profiles_path=tmp_path / "profiles.json",
-                       store_path=tmp_path / "store.sqlite3")
+                       store_path=tmp_path / "store.sqlite3", run_only=run_only)
         qtbot.addWidget(w)
         w.show()
         windows.append(w)

@@ -10,6 +10,7 @@ import pytest
 from posture_monitor.core.app_settings import (
     ENV_CONFIG_DIR,
     AppSettings,
+    after_dialog,
     load_settings,
     save_settings,
     settings_path,
@@ -123,3 +124,17 @@ def test_to_analysis_settings():
     # The app always states its label threshold (default 0.5, the model's own).
     assert AppSettings().to_analysis_settings() == AnalysisSettings(decision_threshold=0.5)
     assert AppSettings(decision_threshold=0.7).to_analysis_settings().decision_threshold == 0.7
+
+
+def test_command_line_choice_is_for_the_run_and_the_dialog_saves():
+    saved, run_only = AppSettings(model="full"), {"model": "lite"}
+    # the dialog shows what is in force (lite); OK with the model left as it was keeps the
+    # saved model and the run's choice, and saves what else changed
+    shown = AppSettings(model="lite", plot_window_s=120)
+    assert after_dialog(saved, run_only, shown) == (
+        AppSettings(model="full", plot_window_s=120), {"model": "lite"})
+    # choosing a model there is a choice to keep: saved, and in force from now on
+    assert after_dialog(saved, run_only, AppSettings(model="full", grid=True)) == (
+        AppSettings(model="full", grid=True), {})
+    assert after_dialog(AppSettings(model="lite"), {"model": "full"}, AppSettings(
+        model="lite")) == (AppSettings(model="lite"), {})

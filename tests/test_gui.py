@@ -122,10 +122,41 @@ def test_close_stops_threads_and_saves_settings(make_window, qtbot, sports2d_vid
     assert saved["mirror"] is False
 
 
+def test_model_from_the_command_line_is_for_this_run_only(make_window, qtbot, monkeypatch,
+                                                          sports2d_video, tmp_path):
+    # `gui --model lite` with "full" saved: lite now, "full" still saved afterwards
+    w = make_window("0", _camera(sports2d_video), run_only={"model": "lite"}, model="full")
+    qtbot.waitUntil(lambda: w.frames_shown > 3, timeout=60_000)
+    assert w.engine.model_name == "lite"
+    from posture_monitor.gui import settings_dialog
+
+    class Dialog:  # the Settings dialog, OK pressed after changing the plot window only
+        def __init__(self, shown, parent):
+            self.shown = shown
+
+        def exec(self):
+            return True
+
+        def settings(self):
+            return replace(self.shown, plot_window_s=120)
+
+    monkeypatch.setattr(settings_dialog, "SettingsDialog", Dialog)
+    engine = w.engine
+    w.open_settings()
+    assert w.engine is engine and w.engine.model_name == "lite"  # nothing to reopen
+    saved = json.loads((tmp_path / "settings.json").read_text())
+    assert saved["model"] == "full" and saved["plot_window_s"] == 120
+    w.close()
+    saved = json.loads((tmp_path / "settings.json").read_text())
+    assert saved["model"] == "full" and saved["plot_window_s"] == 120
+
+
 @pytest.mark.slow
 def test_sigterm_closes_cleanly_with_exit_code_0(sports2d_video, tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
                POSTURE_MONITOR_CONFIG_DIR=str(tmp_path))
+    # `--model lite` is for this run only: the saved choice survives it
+    (tmp_path / "settings.json").write_text(json.dumps({"model": "full"}))
     proc = subprocess.Popen([sys.executable, "-m", "posture_monitor", "gui", "--source",
                              str(sports2d_video), "--model", "lite"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -136,6 +167,7 @@ def test_sigterm_closes_cleanly_with_exit_code_0(sports2d_video, tmp_path):
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "Fatal" not in err
     assert (tmp_path / "settings.json").exists()  # closed through the normal path
+    assert json.loads((tmp_path / "settings.json").read_text())["model"] == "full"
 
 
 @pytest.mark.skipif(not DESK_FRONT.exists(), reason="desk webcam clips not in this checkout")

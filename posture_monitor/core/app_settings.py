@@ -66,6 +66,18 @@ class AppSettings:
         )
 
 
+def after_dialog(saved: AppSettings, run_only: dict[str, object],
+                 chosen: AppSettings) -> tuple[AppSettings, dict[str, object]]:
+    """(settings to save, run-only choices) after OK in the Settings dialog.
+
+    A command-line choice (`gui --model lite`) is for that run only and never saved; the
+    dialog, which shows the settings in force, is what changes the saved ones. A run-only
+    value the user left as shown stays run-only (the saved value is kept); one the user
+    changed there is saved and in force from then on."""
+    unchanged = {k: v for k, v in run_only.items() if getattr(chosen, k) == v}
+    return replace(chosen, **{k: getattr(saved, k) for k in unchanged}), unchanged
+
+
 def _check(settings: AppSettings) -> tuple[AppSettings, list[str]]:
     changes: dict[str, object] = {}
     issues: list[str] = []

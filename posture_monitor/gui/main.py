@@ -12,9 +12,9 @@ from posture_monitor.core.app_settings import load_settings, settings_path
 def run_gui(source: str | None = None, model: str | None = None, loop: bool = False) -> int:
     """Open the window on `source` (camera index or file; default: the saved camera).
 
-    `loop` plays a file in a camera's role, endlessly: the bundled sample is only 1.7 s."""
-    from dataclasses import replace
-
+    `model` is for this run only: the saved settings keep theirs (the Settings dialog is
+    what changes them). `loop` plays a file in a camera's role, endlessly: the bundled
+    sample is only 1.7 s."""
     from posture_monitor.gui.platform_check import check_qt_platform
 
     check_qt_platform()  # before Qt: a missing X11 library is one line, not Qt's abort
@@ -28,8 +28,6 @@ def run_gui(source: str | None = None, model: str | None = None, loop: bool = Fa
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Posture Monitor")
     settings, warning = load_settings()
-    if model:
-        settings = replace(settings, model=model)
     factory = None
     if loop and source is not None:
         from pathlib import Path
@@ -42,7 +40,7 @@ def run_gui(source: str | None = None, model: str | None = None, loop: bool = Fa
             return sample
 
     window = MainWindow(settings, source, settings_path=settings_path(),
-                        source_factory=factory)
+                        source_factory=factory, run_only={"model": model} if model else None)
     if warning:
         window.show_banner("warn", warning)
     # Ctrl+C in the terminal and SIGTERM at logout close the window the normal way, so

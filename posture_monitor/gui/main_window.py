@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from posture_monitor.core.app_settings import AppSettings, save_settings
+from posture_monitor.core.app_settings import AppSettings, after_dialog, save_settings
 from posture_monitor.core.baseline import ProfileStore
 from posture_monitor.core.errors import UserError
 from posture_monitor.core.live import LiveEngine
@@ -52,9 +52,11 @@ class MainWindow(RecordingActions, QMainWindow):
     def __init__(self, settings: AppSettings, source: str | None = None,
                  sessions_dir: Path | None = None, settings_path: Path | None = None,
                  source_factory=None, profiles_path: Path | None = None,
-                 store_path: Path | None = None) -> None:
+                 store_path: Path | None = None, run_only: dict | None = None) -> None:
         super().__init__()
-        self.app_settings = settings
+        self.app_settings = settings  # the saved settings: written back at close
+        # Command-line choices for this run only (`gui --model lite`): in force, never saved.
+        self.run_only = dict(run_only or {})
         self.settings_path = settings_path
         self.sessions_dir = sessions_dir or default_sessions_dir()
         self.engine: LiveEngine | None = None
@@ -188,11 +190,16 @@ class MainWindow(RecordingActions, QMainWindow):
         self.calibration.switch_person(person)
 
     # --- sources -----------------------------------------------------------------
+    @property
+    def settings_in_force(self) -> AppSettings:
+        """The saved settings with this run's command-line choices over them."""
+        return replace(self.app_settings, **self.run_only)
+
     def open(self, spec: str, factory=None) -> bool:
         """Switch to a camera index or a file (or any FrameSource `factory`); on failure
         show the empty state."""
         self.close_engine()
-        s = self.app_settings
+        s = self.settings_in_force
 
         def default_factory():
             if spec.isdigit():
@@ -342,17 +349,19 @@ class MainWindow(RecordingActions, QMainWindow):
     def open_settings(self) -> None:
         from posture_monitor.gui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.app_settings, self)
+        dialog = SettingsDialog(self.settings_in_force, self)
         if dialog.exec():
-            old, self.app_settings = self.app_settings, dialog.settings()
+            old = self.settings_in_force
+            self.app_settings, self.run_only = after_dialog(self.app_settings, self.run_only,
+                                                            dialog.settings())
             save_settings(self.app_settings, self.settings_path)
             self.plots.set_window(self.app_settings.plot_window_s)
             self.desk.sound = self.app_settings.alert_sound
             self.side.decimals = self.app_settings.angle_decimals
             self.mirror_action.setChecked(self.app_settings.mirror)
             self.grid_action.setChecked(self.app_settings.grid)
-            if old.to_analysis_settings() != self.app_settings.to_analysis_settings() and \
-                    self.engine is not None:
+            if old.to_analysis_settings() != self.settings_in_force.to_analysis_settings() \
+                    and self.engine is not None:
                 self.open(self.engine.source.description if self.engine.source.kind !=
                           "camera" else str(self.app_settings.camera_index))
 

@@ -11,7 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from posture_monitor import __version__
-from posture_monitor.core.errors import EXIT_USAGE, CalibrationError, SourceError, UserError
+from posture_monitor.core.errors import (
+    EXIT_USAGE,
+    CalibrationError,
+    OutputError,
+    SourceError,
+    UserError,
+)
 
 EXIT_INTERRUPTED = 130  # shell convention for Ctrl+C
 
@@ -83,7 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("inputs", nargs="+", metavar="INPUT",
                          help="video file, image, folder of images, or camera index")
     analyze.add_argument("--out", type=Path, required=True, metavar="DIR",
-                         help="folder for <input-stem>.csv and <input-stem>.json")
+                         help="folder for <input-stem>.csv and <input-stem>.json (inputs "
+                         "with the same name in one run get <stem>-2, <stem>-3, ...)")
+    analyze.add_argument("--overwrite", action="store_true",
+                         help="replace results of an earlier run in DIR (without it, an "
+                         "existing <stem>.csv or .json stops the run before any work)")
     analyze.add_argument("--max-frames", type=int, default=None, metavar="N",
                          help="stop after N frames per input (useful with a camera)")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -165,13 +175,28 @@ def _settings(args: argparse.Namespace):
     return replace(base, smoothing=SmoothingSettings(enabled=not args.no_smooth))
 
 
-def _unique_stem(spec: str, used: set[str]) -> str:
+def _unique_stem(spec: str, used: set[str], taken=lambda stem: False) -> str:
+    """The result name of an input: its file stem (`camera0` for camera 0); a second input
+    of the same name in one run gets `-2`, `-3`, ... (compared without case: macOS and
+    Windows file names ignore it). `taken(stem)`: also skip names already on disk."""
     stem = f"camera{spec}" if spec.isdigit() else Path(spec).stem or "input"
     candidate, n = stem, 2
-    while candidate in used:
+    while candidate.casefold() in used or taken(candidate):
         candidate, n = f"{stem}-{n}", n + 1
-    used.add(candidate)
+    used.add(candidate.casefold())
     return candidate
+
+
+RESULT_SUFFIXES = (".csv", ".json")
+
+
+def _check_outputs(out_dir: Path, stems: list[str], overwrite: bool) -> None:
+    """Before any work: `--out` is a folder this process can write, no result file is the
+    database or a folder, and no earlier result is replaced unless --overwrite."""
+    from posture_monitor.core.outputs import check_output_dir, check_result_files
+
+    check_output_dir(out_dir)
+    check_result_files(out_dir, stems, RESULT_SUFFIXES, overwrite)
 
 
 def _summary_line(name: str, report) -> str:
@@ -191,69 +216,144 @@ def _summary_line(name: str, report) -> str:
 
 def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False,
                  max_frames: int | None = None, patient: str | None = None,
-                 baseline_from: tuple[float, float] | None = None) -> int:
-    """Analyse each input in turn; a bad input is reported and the others still run."""
+                 baseline_from: tuple[float, float] | None = None,
+                 overwrite: bool = False, keep_existing: bool = False) -> int:
+    """Analyse each input in turn; a bad input is reported and the others still run.
+
+    Models, the output folder and the result names are checked first, before any work
+    and before a session is stored: an existing result stops the run unless `overwrite`
+    (`keep_existing`: pick the next free name instead, for the main job). A failed
+    write (a full disk) stops the batch: nothing more can be written there."""
+    from contextlib import ExitStack
+
     from posture_monitor.core.analysis import analyze_source
     from posture_monitor.core.model_files import resolve_pose_model
     from posture_monitor.core.sources import open_source
     from posture_monitor.progress import ProgressBar
 
     model = resolve_pose_model(settings.model)  # fail once, before any input
-    failures = 0
+    if settings.classifier != "none":
+        from posture_monitor.core.classifier import resolve_classifier
+
+        resolve_classifier(settings.classifier)
     used: set[str] = set()
+
+    def taken(stem: str) -> bool:
+        return keep_existing and any((out_dir / f"{stem}{s}").exists()
+                                     for s in RESULT_SUFFIXES)
+
+    stems = [_unique_stem(spec, used, taken) for spec in inputs]
+    _check_outputs(out_dir, stems, overwrite)
+    failures = 0
     stop = threading.Event()
-    for spec in inputs:
-        stem = _unique_stem(spec, used)
-        bar = None
-        try:
-            with open_source(spec) as source:
-                bar = ProgressBar(stem, enabled=None if not quiet else False)
-                if patient is None:
-                    report = analyze_source(source, out_dir, stem, settings, model, bar, stop,
-                                            max_frames, baseline_from=baseline_from)
-                else:
-                    report = _analyze_and_save(source, out_dir, stem, settings, model, bar,
-                                               stop, max_frames, patient, baseline_from)
-            bar.close()
-            if not quiet:
-                print(_summary_line(spec, report))
-        except (SourceError, CalibrationError) as exc:
-            if bar:
+    with ExitStack() as stack:
+        store = None
+        if patient is not None:
+            from posture_monitor.core.store import Store
+
+            store = stack.enter_context(Store())  # an unusable database: one line, now
+        for spec, stem in zip(inputs, stems, strict=True):
+            bar = None
+            try:
+                with open_source(spec) as source:
+                    bar = ProgressBar(stem, enabled=None if not quiet else False)
+                    if store is None:
+                        report = analyze_source(source, out_dir, stem, settings, model, bar,
+                                                stop, max_frames, baseline_from=baseline_from,
+                                                overwrite=overwrite)
+                    else:
+                        report = _analyze_and_save(source, out_dir, stem, settings, model,
+                                                   bar, stop, max_frames, store, patient,
+                                                   baseline_from, overwrite)
                 bar.close()
-            failures += 1
-            print(f"posture-monitor: error: {exc}", file=sys.stderr)
-        except KeyboardInterrupt:
-            if bar:
-                bar.close()
-            print(f"posture-monitor: interrupted; rows so far kept in "
-                  f"{out_dir / (stem + '.csv')}", file=sys.stderr)
-            return EXIT_INTERRUPTED
+                if not quiet:
+                    print(_summary_line(spec, report))
+            except (SourceError, CalibrationError) as exc:
+                if bar:
+                    bar.close()
+                failures += 1
+                print(f"posture-monitor: error: {exc}", file=sys.stderr)
+            except OutputError:
+                if bar:
+                    bar.close()
+                raise  # a full disk or a lost folder: the other inputs cannot be written
+            except KeyboardInterrupt:
+                if bar:
+                    bar.close()
+                print(f"posture-monitor: interrupted; rows so far kept in "
+                      f"{out_dir / (stem + '.csv')}", file=sys.stderr)
+                return EXIT_INTERRUPTED
     return EXIT_USAGE if failures else 0
 
 
-def _analyze_and_save(source, out_dir, stem, settings, model, bar, stop, max_frames,
-                      patient: str, baseline_from: tuple[float, float] | None = None):
-    """`analyze` that also stores the input as a session in the local database."""
-    from posture_monitor.core.analysis import analyze_source
-    from posture_monitor.core.store import SampleWriter, Store, summarize
+class _LazySession:
+    """A stored session that begins with the first analysed frame: an input that fails
+    before (unreadable, bad --baseline-from seconds, an unusable output) stores nothing,
+    and no empty 'interrupted' session is left behind."""
 
-    with Store() as store:
-        if store.patient(patient) is None:
-            store.add_patient(patient)
-        session_id = store.start_session(patient, source.description, model.name,
-                                         settings.to_dict())
-        writer = SampleWriter(store, session_id)
-        status = "interrupted"
+    def __init__(self, store, patient: str, source: str, model: str, settings: dict) -> None:
+        from posture_monitor.core.store import now_iso
+
+        self.store, self.patient = store, patient
+        self.args = (source, model, settings)
+        self.started = now_iso()  # when the run began, not its first frame
+        self.id: int | None = None
+        self.writer = None
+
+    def _stored(self, call, *args):
+        import sqlite3
+
         try:
-            report = analyze_source(source, out_dir, stem, settings, model, bar, stop,
-                                    max_frames, on_result=writer.add_result,
-                                    baseline_from=baseline_from)
-            status = "complete"
-        finally:
-            writer.close()
-            store.finish_session(session_id, summarize(store.samples(session_id)), status,
-                                 csv_path=out_dir / f"{stem}.csv")
-    print(f"stored as session {session_id} of patient {patient}")
+            return call(*args)
+        except sqlite3.Error as exc:  # e.g. "database or disk is full"
+            raise OutputError(f"cannot store the session in {self.store.path} ({exc}): free "
+                              "some space, or analyse without --save; the CSV keeps every "
+                              "frame") from None
+
+    def add_result(self, result) -> None:
+        if self.writer is None:
+            from posture_monitor.core.store import SampleWriter
+
+            if self.store.patient(self.patient) is None:
+                self._stored(self.store.add_patient, self.patient)
+            self.id = self._stored(lambda: self.store.start_session(
+                self.patient, *self.args, started=self.started))
+            self.writer = SampleWriter(self.store, self.id)
+        self._stored(self.writer.add_result, result)
+
+    def finish(self, status: str, csv_path: Path) -> None:
+        from posture_monitor.core.store import summarize
+
+        if self.id is None:
+            return
+        self._stored(self.writer.close)
+        self._stored(lambda: self.store.finish_session(
+            self.id, summarize(self.store.samples(self.id)), status, csv_path=csv_path))
+
+
+def _analyze_and_save(source, out_dir, stem, settings, model, bar, stop, max_frames, store,
+                      patient: str, baseline_from: tuple[float, float] | None = None,
+                      overwrite: bool = False):
+    """`analyze` that also stores the input as a session in the local database."""
+    import contextlib
+
+    from posture_monitor.core.analysis import analyze_source
+
+    session = _LazySession(store, patient, source.description, model.name,
+                           settings.to_dict())
+    csv_path = (out_dir / f"{stem}.csv").absolute()
+    try:
+        report = analyze_source(source, out_dir, stem, settings, model, bar, stop,
+                                max_frames, on_result=session.add_result,
+                                baseline_from=baseline_from, overwrite=overwrite)
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"error: {exc}"
+        with contextlib.suppress(Exception):  # the first problem is the one to report
+            session.finish(status, csv_path)
+        raise
+    session.finish("complete", csv_path)
+    if session.id is not None:
+        print(f"stored as session {session.id} of patient {patient}")
     return report
 
 
@@ -299,7 +399,8 @@ def cmd_start(args: argparse.Namespace) -> int:
 
     out_dir = args.out or sessions_dir()
     print(f"{reason}: analysing headless into CSV in {out_dir}.")
-    return run_analysis([source], out_dir, _settings(args))
+    # an earlier run's result stays: this one gets the next free name (<stem>-2, ...)
+    return run_analysis([source], out_dir, _settings(args), keep_existing=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -320,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise UserError("--save needs --patient ID (the pseudonymous patient ID)")
             return run_analysis(args.inputs, args.out, _settings(args), args.quiet,
                                 args.max_frames, patient=args.patient if args.save else None,
-                                baseline_from=args.baseline_from)
+                                baseline_from=args.baseline_from, overwrite=args.overwrite)
         if args.command in ("sessions", "patients", "report"):
             from posture_monitor.cli_store import run as run_store
 

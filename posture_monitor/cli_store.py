@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from posture_monitor.core.errors import UserError
+
+OVERWRITE_HELP = "replace FILE (and its .json) if it exists; never the session database"
 
 
 def add_parsers(sub) -> None:
@@ -21,6 +24,7 @@ def add_parsers(sub) -> None:
     export.add_argument("id", type=int)
     export.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     export.add_argument("--anonymize", action="store_true", help="leave names out")
+    export.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     imp = ssub.add_parser("import", help="a session CSV (from export, or analyze + .json)")
     imp.add_argument("csv", type=Path)
     imp.add_argument("--patient", default=None, metavar="ID")
@@ -33,6 +37,8 @@ def add_parsers(sub) -> None:
     which.add_argument("--patient", metavar="ID")
     report.add_argument("--pdf", type=Path, required=True, metavar="FILE")
     report.add_argument("--anonymize", action="store_true", help="leave names out")
+    report.add_argument("--overwrite", action="store_true",
+                        help="replace FILE if it exists; never the session database")
 
 
 def _open():
@@ -60,10 +66,12 @@ def run(args: argparse.Namespace) -> int:
                       f"CVA {'-' if cva is None else f'{cva:.1f}'}\t{s.get('status') or ''}")
             return 0
         if args.action == "show":
-            print(json.dumps(store.session(args.id), indent=2, default=str))
+            session = store.session(args.id)
+            _note_changed_csv(session)
+            print(json.dumps(session, indent=2, default=str))
             return 0
         if args.action == "export":
-            _export(store, args.id, args.out, args.anonymize)
+            _export(store, args.id, args.out, args.anonymize, args.overwrite)
             print(f"wrote {args.out} and {args.out.with_suffix('.json')}")
             return 0
         if args.action == "import":
@@ -75,24 +83,64 @@ def run(args: argparse.Namespace) -> int:
     return 2
 
 
-def _export(store, session_id: int, path: Path, anonymize: bool) -> None:
-    store.export_session(session_id, path, anonymize=anonymize)
+def _note_changed_csv(session: dict) -> None:
+    """One line on stderr when the session's CSV is not the file that was stored: what
+    this command shows comes from the database's own samples, not from that file."""
+    from posture_monitor.core.store import csv_changed
+
+    note = csv_changed(session)
+    if note:
+        print(f"posture-monitor: note: {note}; the stored samples are used, not the file",
+              file=sys.stderr)
+
+
+def _writing(path: Path, write, option: str) -> None:
+    """Run `write()`; a failed write (a full disk, a read-only place, a folder) is one
+    line naming the path and the fix."""
+    from posture_monitor.core.outputs import output_error
+
+    try:
+        write()
+    except OSError as exc:
+        raise output_error(exc, path, f"give another {option}") from None
+
+
+def _export(store, session_id: int, path: Path, anonymize: bool,
+            overwrite: bool = False) -> None:
+    from posture_monitor.core.outputs import check_output_file
+
+    session = store.session(session_id)  # an unknown id first: nothing is written
+    sidecar = path.with_suffix(".json")
+    if sidecar == path:
+        raise UserError(f"--out {path} ends in .json, where the export's sidecar goes: name "
+                        "the CSV, e.g. --out session.csv")
+    check_output_file(path, overwrite, "--out")
+    check_output_file(sidecar, overwrite, "--out")
+    _note_changed_csv(session)
+    _writing(path, lambda: store.export_session(session_id, path, anonymize=anonymize),
+             "--out")
 
 
 def _report(store, args) -> int:
+    from posture_monitor.core.outputs import check_output_file
     from posture_monitor.core.report import patient_report, session_report
 
     if args.session is not None:
         session = store.session(args.session)
+        check_output_file(args.pdf, args.overwrite, "--pdf", "report.pdf")
+        _note_changed_csv(session)
         history = list(reversed(store.sessions(session["patient_id"])))
-        session_report(session, store.samples(args.session), args.pdf, history=history,
-                       anonymize=args.anonymize)
+        _writing(args.pdf, lambda: session_report(
+            session, store.samples(args.session), args.pdf, history=history,
+            anonymize=args.anonymize), "--pdf")
     else:
         patient = store.patient(args.patient)
         if patient is None:
             raise UserError(f"no patient {args.patient}: list them with posture-monitor "
                             "patients")
+        check_output_file(args.pdf, args.overwrite, "--pdf", "report.pdf")
         sessions = list(reversed(store.sessions(args.patient)))
-        patient_report(patient, sessions, args.pdf, anonymize=args.anonymize)
+        _writing(args.pdf, lambda: patient_report(patient, sessions, args.pdf,
+                                                  anonymize=args.anonymize), "--pdf")
     print(f"wrote {args.pdf}")
     return 0

@@ -98,11 +98,14 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
                    stop: threading.Event | None = None,
                    max_frames: int | None = None,
                    on_result: Callable[[FrameResult], None] | None = None,
-                   baseline_from: tuple[float, float] | None = None) -> AnalysisReport:
-    """Analyse every frame of `source` into `out_dir/stem.{csv,json}`.
+                   baseline_from: tuple[float, float] | None = None,
+                   overwrite: bool = False) -> AnalysisReport:
+    """Analyse every frame of `source` into `out_dir/stem.{csv,json}`; an existing result
+    there is replaced only with `overwrite` (else OutputError, before any frame).
 
     Errors from the source (a truncated video) propagate after the recorder has closed
-    the files with an error status: rows already written are kept.
+    the files with an error status: rows already written are kept. A failed write (a
+    full disk) is an OutputError, with the rows that reached the disk kept.
 
     `baseline_from` (START, END in seconds): the person's neutral baseline from those
     seconds, taken with the window's calibration code, and alerts on deviations from it.
@@ -131,6 +134,7 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
             {"name": model.name, "file": model.path.name, "sha256": model.sha256},
             images=images, landmarks=settings.landmarks,
             classifier=pipeline.classifier.info() if pipeline.classifier else None,
+            overwrite=overwrite,
         )
         report = AnalysisReport(recorder.csv_path, recorder.json_path)
         with recorder:

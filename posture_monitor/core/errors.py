@@ -20,3 +20,8 @@ class ModelError(UserError):
 
 class CalibrationError(UserError):
     """No baseline can be taken from the seconds asked for (analyze --baseline-from)."""
+
+
+class OutputError(UserError):
+    """A result, export, report or database location that cannot be written (a file where
+    a folder is needed, a read-only place, a full disk, an existing result)."""

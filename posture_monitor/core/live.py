@@ -176,7 +176,11 @@ class LiveEngine:
                         record_video: bool = False, on_result=None) -> Path:
         """Record every analysed frame into `out_dir/stem.{csv,json}` (and an .mp4 when
         `record_video`); `on_result` also receives each result (the session store)."""
-        stem = stem or datetime.now().strftime("session-%Y%m%d-%H%M%S")
+        if stem is None:  # two recordings in one second: the second gets "-2"
+            base = stem = datetime.now().strftime("session-%Y%m%d-%H%M%S")
+            n = 2
+            while any((out_dir / f"{stem}{s}").exists() for s in (".csv", ".json", ".mp4")):
+                stem, n = f"{base}-{n}", n + 1
         images = self.source.kind in ("image", "folder")
         recorder = SessionRecorder(out_dir, stem, self.source.info(), self.settings.to_dict(),
                                    self.pose_model_info, images=images,

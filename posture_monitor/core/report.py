@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from matplotlib.image import imread
 from posture_monitor import __version__
 from posture_monitor.core.definitions import METRIC_BY_COLUMN, METRICS
 from posture_monitor.core.labels import LABELS, TRUNK_FLEXION_DEG
+from posture_monitor.core.outputs import refuse_database
 from posture_monitor.core.report_format import (
     NO_READING,
     _duration,
@@ -103,18 +105,22 @@ class _TextFlow:
 
 @contextmanager
 def _private_pdf(pdf_path: Path, title: str) -> Iterator[PdfPages]:
-    # Created 0600 from the start, so health data is never readable by others, not even
-    # while the report is being written; chmod again for a file that existed before.
+    # Written to a temporary file beside it (created 0600, so health data is never
+    # readable by others, not even while the report is being written), then renamed over
+    # the target: a failure (a full disk) leaves no half report and an earlier one whole.
+    refuse_database(pdf_path)  # never over the session database, whoever asks
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(pdf_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd, tmp = tempfile.mkstemp(prefix=f".{pdf_path.name}-", suffix=".tmp",
+                               dir=pdf_path.parent)
     try:
         with os.fdopen(fd, "wb") as fh, PdfPages(fh, metadata={"Title": title}) as pdf:
             yield pdf
+        if os.name == "posix":
+            os.chmod(tmp, 0o600)
+        os.replace(tmp, pdf_path)
     except BaseException:
-        pdf_path.unlink(missing_ok=True)  # no half-written report left behind
+        Path(tmp).unlink(missing_ok=True)  # no half-written report left behind
         raise
-    if os.name == "posix":
-        os.chmod(pdf_path, 0o600)
 
 
 def _table(fig: Figure, rect: Sequence[float], rows: list[list[str]], header: list[str],

@@ -27,7 +27,7 @@ import numpy as np
 
 from posture_monitor.core.definitions import METRIC_COLUMNS
 from posture_monitor.core.errors import UserError
-from posture_monitor.core.paths import data_home
+from posture_monitor.core.paths import ENV_DATA_DIR, data_home
 
 if TYPE_CHECKING:  # annotations only: the store must not load MediaPipe
     from posture_monitor.core.pipeline import FrameResult
@@ -103,6 +103,36 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def csv_changed(session: dict) -> str | None:
+    """One line when the CSV a session points at is no longer the file that was stored
+    (its sha256 differs, or it cannot be read); None when it matches, or when there is
+    no file or no stored hash to compare. Readers of the file say so rather than
+    silently using different data (e.g. a later `analyze --overwrite` replaced it)."""
+    path, sha = session.get("csv_path"), session.get("csv_sha256")
+    if not path or not sha or not Path(path).is_file():
+        return None
+    try:
+        now = file_sha256(Path(path))
+    except OSError as exc:
+        return f"session {session.get('id')}: its CSV {path} cannot be read ({exc.strerror})"
+    if now == sha:
+        return None
+    return (f"session {session.get('id')}: its CSV {path} has changed since it was stored "
+            f"(sha256 {sha[:12]}..., now {now[:12]}...)")
+
+
+def _unusable(path: Path, exc: OSError) -> UserError:
+    """A database location that cannot be used, in one line naming the fix."""
+    blocker = next((p for p in [path, *path.parents] if p.exists() and not p.is_dir()),
+                   None)
+    fix = (f"point {ENV_DATA_DIR} at a folder you can write to"
+           if os.environ.get(ENV_DATA_DIR) else "check that folder")
+    if blocker is not None and blocker != path:
+        return UserError(f"the database {path} cannot be created because {blocker} is a "
+                         f"file, not a folder: {fix}")
+    return UserError(f"the database {path} cannot be opened ({exc.strerror or exc}): {fix}")
+
+
 def _statements(script: str) -> Iterator[str]:
     # Split on ';' but only where SQLite agrees a statement ends, so executing them one by
     # one keeps the whole migration inside our transaction (executescript would commit).
@@ -144,17 +174,28 @@ class Store:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not self.path.exists():
-            # Create it user-only before SQLite does (it would use the umask, often 0o644);
-            # SQLite gives its -wal and -shm files the mode of the database file.
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():
+                # Create it user-only before SQLite does (it would use the umask, often
+                # 0o644); SQLite gives its -wal and -shm files the mode of the database.
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError as exc:
+            raise _unusable(self.path, exc) from None
+        if not self.path.is_file():
+            raise UserError(f"the database {self.path} is a folder, not a file: move it "
+                            f"aside, or point {ENV_DATA_DIR} at another folder")
         self._lock = threading.RLock()  # the app writes samples from its analysis thread
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, nothing implicit.
-        self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=10,
-                                     check_same_thread=False)
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=10,
+                                         check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise UserError(f"the database {self.path} cannot be opened ({exc}): check the "
+                            "file and its folder") from None
         self._conn.row_factory = sqlite3.Row
         try:
+            self._refuse_foreign()  # before any PRAGMA that would change another's file
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")  # per connection, off by default
             # NORMAL is safe in WAL mode: a process crash loses nothing committed, only a
@@ -172,6 +213,19 @@ class Store:
     @property
     def version(self) -> int:
         return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _refuse_foreign(self) -> None:
+        """A SQLite file at version 0 that already has tables belongs to another program:
+        never add our tables to it, nor switch its journal mode."""
+        if self.version != 0:
+            return
+        names = [r[0] for r in self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")]
+        if names:
+            shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+            raise UserError(f"{self.path} is another program's SQLite database (tables "
+                            f"{shown}): posture-monitor leaves it unchanged; move it aside "
+                            f"or point {ENV_DATA_DIR} at another folder")
 
     def _migrate(self) -> None:
         if self.version > len(MIGRATIONS):
@@ -272,6 +326,8 @@ class Store:
     def finish_session(self, session_id: int, summary: dict, status: str = "complete",
                        csv_path: Path | None = None, ended: str | None = None) -> None:
         self.session(session_id)  # one-line error for an unknown id
+        if csv_path is not None:  # absolute: the store is read from any working folder
+            csv_path = Path(os.path.abspath(csv_path))
         # No hash for a CSV a failed run never wrote: finishing must not mask that failure.
         ok = csv_path is not None and Path(csv_path).is_file()
         sha = file_sha256(Path(csv_path)) if ok else None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from posture_monitor.core.errors import UserError
+from posture_monitor.core.outputs import database_files, refuse_database
 from posture_monitor.core.private_files import write_private_text
 from posture_monitor.core.store import (
     SAMPLE_COLUMNS,
@@ -70,7 +71,10 @@ def _cell(col: str, value: Any) -> str:
 
 
 def export_session(store: Store, session_id: int, path: Path, anonymize: bool = False) -> None:
-    """`path` (CSV, one row per frame) and `path.with_suffix('.json')` (meta), both 0o600."""
+    """`path` (CSV, one row per frame) and `path.with_suffix('.json')` (meta), both 0o600.
+    Neither may be the database itself (or its -wal/-shm file): OutputError."""
+    for target in (path, path.with_suffix(".json")):
+        refuse_database(target, database_files(store.path))
     s = store.session(session_id)
     samples = store.samples(session_id)
     buf = io.StringIO()

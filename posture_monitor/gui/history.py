@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from posture_monitor.core.report import MDC_CVA_DEG
+from posture_monitor.core.store import csv_changed
 
 COLUMNS = (("started", "Date"), ("duration_s", "Duration"), ("cva_deg", "CVA (median)"),
            ("torso_incl_deg", "Torso"), ("shoulder_tilt_deg", "Shoulder tilt"),
@@ -63,6 +64,8 @@ def _skeleton_replay(session: dict):
     sidecar = path.with_suffix(".json")
     if not path.is_file() or not sidecar.is_file():
         return None
+    if csv_changed(session):  # replaced since it was stored: its skeletons are not these
+        return None
     meta = json.loads(sidecar.read_text(encoding="utf-8"))
     size = (int(meta["source"]["width"]), int(meta["source"]["height"]))
     fields = ("x", "y", "z", "vis", "pres", "wx", "wy", "wz")
@@ -98,7 +101,9 @@ class ReviewWidget(QWidget):
         self.picture = QLabel(objectName="skeleton", alignment=Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumHeight(160)
         if self.replay is None:
-            self.picture.setText("No landmarks stored for this session: angles only.")
+            changed = csv_changed(self.session)  # say so: never replay different data
+            self.picture.setText(f"{changed}: angles only, from the database." if changed
+                                 else "No landmarks stored for this session: angles only.")
         layout.addWidget(self.picture, 3)
         self.plot = pg.PlotWidget(title="Angles (deg)")
         self.plot.addLegend(offset=(5, 5))

@@ -48,9 +48,17 @@ bench: $(STAMP)
 	$(PY) tools/fetch_test_media.py
 	$(PY) bench/bench_pipeline.py tests/.media/sports2d_demo.mp4 --model full
 
+# Real front-view clips the report evaluates when present: the desk webcam fixtures (a
+# person upright throughout) and the constructed forward-head clips that
+# tools/fetch_test_media.py builds from them (forward head from 20 to 50 s).
+DESK_CLIPS := $(sort $(wildcard tests/fixtures/desk_webcam_bsd2/*.mp4))
+FH_CLIPS := $(wildcard tests/.media/desk_forward_head.mp4 tests/.media/desk_forward_head_low.mp4)
+
 model: $(STAMP)
 	$(VENV)/bin/posture-monitor train --synthetic 60000 --seed 0 \
-		--real-eval tests/fixtures/seated_side_mit --out models
+		--real-eval tests/fixtures/seated_side_mit \
+		$(foreach f,$(DESK_CLIPS),--real-eval $(f)) \
+		$(foreach f,$(FH_CLIPS),--real-eval $(f)@forward_head=20-50) --out models
 
 # A one-folder desktop build in dist/posture-monitor/ (see packaging/README.md).
 dist: $(STAMP)

@@ -10,6 +10,7 @@ import zipfile
 
 import pytest
 
+from posture_monitor.core.features import FEATURE_VERSION
 from posture_monitor.core.model_files import file_sha256, resolve_pose_model
 from tests.conftest import FIXTURES, ROOT, SEATED, read_rows
 
@@ -51,7 +52,8 @@ def test_analyze_writes_csv_and_sidecar(tmp_path, sports2d_video):
     assert meta["settings"]["smoothing"]["enabled"] is True
     assert set(meta["columns"]) == set(rows[0])
     assert meta["classifier"]["file"] == "posture_classifier.tflite"
-    assert len(meta["classifier"]["sha256"]) == 64 and meta["classifier"]["feature_version"] == 1
+    assert len(meta["classifier"]["sha256"]) == 64
+    assert meta["classifier"]["feature_version"] == FEATURE_VERSION == 2
     assert [lbl["name"] for lbl in meta["labels"]][0] == "forward_head"
     for col in ("posture_label", "posture_confidence", "p_trunk_flexion", "score_head_neck",
                 "score_shoulders", "score_trunk", "score_overall"):

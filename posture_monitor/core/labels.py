@@ -25,6 +25,9 @@ class LabelDef:
     source: str
     views: frozenset[str]  # views in which the classifier may report it
     needs_hips: bool = False  # withheld when the hips are not trustworthy
+    # (view, metric): in that view the label is withheld when the metric is empty, i.e.
+    # when the landmarks the label rests on there were not usable
+    needs: tuple[tuple[str, str], ...] = ()
 
 
 LABELS: tuple[LabelDef, ...] = (
@@ -34,7 +37,10 @@ LABELS: tuple[LabelDef, ...] = (
         "CVA < 45.5 deg",
         "Mostafaee et al.: 45.5 deg separates slight from moderate-to-severe forward head "
         "posture (sensitivity 0.93, AUC 0.88); normal adults 50.6 +- 2.1 (Lau et al. 2009)",
-        SIDE_VIEWS,
+        # From the front (the desk webcam) the CVA itself is not visible; the classifier
+        # reads it from the head's height, size and pitch relative to the shoulders, and
+        # needs the nose and both shoulders for that (fwd_head_ratio).
+        SIDE_VIEWS | FRONTAL_VIEWS, needs=(("front", "fwd_head_ratio"),),
     ),
     LabelDef(
         "trunk_flexion", "trunk",
@@ -108,15 +114,20 @@ def observable(view: str, hips_ok: bool) -> dict[str, bool]:
 
 def observable_in(values: dict[str, float | None], view: str) -> dict[str, bool]:
     """`observable` for a measured frame: hips count as trustworthy when the trunk metric
-    of that view (which passed the hip plausibility checks) was measured."""
+    of that view (which passed the hip plausibility checks) was measured, and a label is
+    withheld where a metric it `needs` in this view is empty."""
     hip_metric = "torso_incl_deg" if view in SIDE_VIEWS else "lateral_lean_deg"
-    return observable(view, values.get(hip_metric) is not None)
+    seen = observable(view, values.get(hip_metric) is not None)
+    for lbl in LABELS:
+        if any(v == view and values.get(metric) is None for v, metric in lbl.needs):
+            seen[lbl.name] = False
+    return seen
 
 
 def label_table() -> list[dict]:
     return [
         {"name": lbl.name, "region": lbl.region, "definition": lbl.definition,
          "threshold": lbl.threshold, "source": lbl.source, "views": sorted(lbl.views),
-         "needs_hips": lbl.needs_hips}
+         "needs_hips": lbl.needs_hips, "needs": [list(n) for n in lbl.needs]}
         for lbl in LABELS
     ]

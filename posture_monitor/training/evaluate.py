@@ -1,5 +1,5 @@
-"""Evaluation: per-label precision/recall/F1, confusion matrices (numbers and PNG),
-float vs int8 agreement. Only (sample, label) pairs whose label is known count."""
+"""Evaluation: per-label precision/recall/F1 and ROC AUC, confusion matrices (numbers and
+PNG), float vs int8 agreement. Only (sample, label) pairs whose label is known count."""
 
 from __future__ import annotations
 
@@ -8,6 +8,26 @@ from pathlib import Path
 import numpy as np
 
 from posture_monitor.core.labels import LABEL_NAMES
+
+
+def roc_auc(truth: np.ndarray, score: np.ndarray) -> float | None:
+    """Area under the ROC curve: the chance that a random positive scores above a random
+    negative (ties count half; Mann-Whitney U). None without both classes."""
+    truth = np.asarray(truth, bool)
+    score = np.asarray(score, float)
+    n_pos, n_neg = int(truth.sum()), int((~truth).sum())
+    if not n_pos or not n_neg:
+        return None
+    order = np.argsort(score, kind="mergesort")
+    ranks = np.empty(len(score))
+    ranks[order] = np.arange(1, len(score) + 1)
+    s_sorted = score[order]
+    starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
+    ends = np.r_[starts[1:], len(score)]
+    for a, b in zip(starts, ends, strict=True):  # tied scores share their mean rank
+        if b - a > 1:
+            ranks[order[a:b]] = (a + 1 + b) / 2
+    return float((ranks[truth].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def label_metrics(Y: np.ndarray, M: np.ndarray, P: np.ndarray,
@@ -27,6 +47,7 @@ def label_metrics(Y: np.ndarray, M: np.ndarray, P: np.ndarray,
         f1 = 2 * prec * rec / (prec + rec) if prec and rec else (0.0 if tp + fn else None)
         per[name] = {"n": int(k.sum()), "positives": int(t.sum()), "tp": tp, "fp": fp,
                      "fn": fn, "tn": tn, "precision": prec, "recall": rec, "f1": f1,
+                     "auc": roc_auc(t, P[k, i]),
                      "accuracy": (tp + tn) / k.sum() if k.sum() else None}
     decisions = int(known.sum())
     correct = int(np.sum((pred == truth) & known))
@@ -80,13 +101,13 @@ def _fmt(v) -> str:
 
 
 def markdown_table(result: dict) -> str:
-    lines = ["| label | known | positives | precision | recall | F1 | accuracy "
-             "| TP | FP | FN | TN |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| label | known | positives | precision | recall | F1 | ROC AUC | accuracy "
+             "| TP | FP | FN | TN |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in LABEL_NAMES:
         r = result["labels"][name]
-        lines.append("| " + " | ".join([name] + [_fmt(r[k]) for k in (
-            "n", "positives", "precision", "recall", "f1", "accuracy", "tp", "fp", "fn", "tn")])
-            + " |")
+        lines.append("| " + " | ".join([name] + [_fmt(r.get(k)) for k in (
+            "n", "positives", "precision", "recall", "f1", "auc", "accuracy", "tp", "fp", "fn",
+            "tn")]) + " |")
     lines.append(f"\nAll known decisions: {result['decisions']}, accuracy "
                  f"{_fmt(result['accuracy'])}; samples with every known label right: "
                  f"{_fmt(result['exact_match'])} of {result['samples']}.")

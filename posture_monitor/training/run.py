@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +18,7 @@ from posture_monitor.core.errors import UserError
 from posture_monitor.core.features import FEATURE_VERSION, feature_names
 from posture_monitor.core.labels import LABEL_NAMES, label_table
 from posture_monitor.progress import ProgressBar
+from posture_monitor.training import clips as rc
 from posture_monitor.training import datasets as ds
 from posture_monitor.training.evaluate import (
     agreement,
@@ -28,6 +30,12 @@ from posture_monitor.training.report import write_model_card, write_report
 
 DECISION_THRESHOLD = 0.5
 VAL_SHARE = 0.2
+_VIEW_COLUMN = {"side": feature_names().index("view_side"),
+                "front": feature_names().index("view_front")}
+# Front-view metrics compared between real upright clips and synthetic upright people.
+CALIBRATION_METRICS = ("fwd_head_ratio", "head_fwd_cm", "head_size_ratio",
+                       "neck_height_ratio", "head_pitch_deg")
+CALIBRATION_SAMPLES = 600
 
 
 @dataclass
@@ -43,6 +51,24 @@ class TrainOptions:
     shift_samples: int = 3000
     pose_model: str = "full"
     quiet: bool = False
+
+    def command(self) -> str:
+        """The command line that reproduces this run."""
+        args = ["posture-monitor", "train"]
+        if self.synthetic:
+            args += ["--synthetic", str(self.synthetic)]
+        args += ["--seed", str(self.seed)]
+        for flag, paths in (("--images", self.images), ("--yolo", self.yolo),
+                            ("--real-eval", self.real_eval)):
+            for path in paths:
+                args += [flag, str(path)]
+        if self.sessions:
+            args += ["--sessions", *map(str, self.sessions)]
+        if self.epochs != 60:
+            args += ["--epochs", str(self.epochs)]
+        if self.shift_samples != 3000:
+            args += ["--shift-samples", str(self.shift_samples)]
+        return shlex.join([*args, "--out", str(self.out)])
 
 
 def _bar(label: str, quiet: bool) -> ProgressBar:
@@ -88,23 +114,73 @@ def evaluate_model(clf: PostureClassifier, data: ds.Dataset) -> dict:
     return label_metrics(data.Y, data.M, P, clf.thresholds)
 
 
-def shift_experiments(clf: PostureClassifier, n: int, seed: int) -> dict[str, dict]:
+def by_view(data: ds.Dataset, P: np.ndarray, thresholds: np.ndarray) -> dict[str, dict]:
+    """The same figures for side-view and front-view samples separately."""
+    out = {}
+    for view, column in _VIEW_COLUMN.items():
+        rows = data.X[:, column] > 0.5
+        out[view] = label_metrics(data.Y[rows], data.M[rows], P[rows], thresholds)
+    return out
+
+
+def shift_cases() -> dict:
     from posture_monitor.training.synthetic import Shift
 
-    cases = {
+    return {
         "in_distribution": Shift(),
         "landmark_noise_x3": Shift(noise_scale=3.0),
         "camera_yaw_25_to_35_deg_past_training": Shift(yaw_extra_deg=10.0),
         "camera_roll_12_deg": Shift(roll_deg=12.0),
         "hips_hidden_by_desk": Shift(hide_hips=True),
+        "laptop_camera_35_to_50_cm_below_eyes": Shift(camera_below_eye_m=(0.35, 0.50)),
+        "hair_over_both_ears": Shift(hair_over_ears=True),
     }
+
+
+def shift_experiments(clf: PostureClassifier, n: int, seed: int) -> dict[str, dict]:
     out = {}
-    for i, (name, shift) in enumerate(cases.items()):
+    for i, (name, shift) in enumerate(shift_cases().items()):
         data = ds.synthetic(n, seed=seed + 1000 + i, shift=shift, name=name)
-        result = evaluate_model(clf, data)
+        P = clf.predict_many(data.X)
+        result = label_metrics(data.Y, data.M, P, clf.thresholds)
         result["skipped"] = data.skipped
+        result["by_view"] = by_view(data, P, clf.thresholds)
         out[name] = result
     return out
+
+
+def synthetic_calibration(n: int, seed: int) -> dict:
+    """Front-view metrics of synthetic upright people per desk set-up: 5th percentile,
+    median, 95th percentile (compared with the real upright clips in the report)."""
+    from posture_monitor.core.metrics import measure
+    from posture_monitor.training.synthetic import upright_front
+
+    out = {}
+    for i, setup in enumerate(("laptop", "monitor")):
+        values: dict[str, list[float]] = {c: [] for c in CALIBRATION_METRICS}
+        for s in upright_front(n, seed + 2000 + i, setup):
+            m = measure(s.pose, s.width, s.height)
+            if m.view == "front":
+                for c in CALIBRATION_METRICS:
+                    if m.values[c] is not None:
+                        values[c].append(m.values[c])
+        out[setup] = {c: {"n": len(v), "p5": float(np.percentile(v, 5)),
+                          "median": float(np.median(v)), "p95": float(np.percentile(v, 95))}
+                      for c, v in values.items() if v}
+    return {"people": n, "setups": out}
+
+
+def evaluate_clip(model_path: Path, spec: rc.ClipSpec, pose_model: str,
+                  threshold: float = DECISION_THRESHOLD) -> dict:
+    """A real clip through the runtime pipeline with this model, summarized; with the
+    medians of the front-view calibration metrics over its front frames."""
+    rows = rc.clip_frames(spec, model_path, pose_model, CALIBRATION_METRICS)
+    result = rc.summarize_clip(spec, rows, threshold)
+    front = [r for r in rows if r["view"] == "front"]
+    result["front_metric_medians"] = {
+        c: float(np.median(v)) for c in CALIBRATION_METRICS
+        if (v := [r["m"][c] for r in front if r["m"][c] is not None])}
+    return result
 
 
 def train_command(o: TrainOptions) -> dict:
@@ -159,11 +235,22 @@ def train_command(o: TrainOptions) -> dict:
     evaluation = {
         "validation_float": label_metrics(val_set.Y, val_set.M, p_float, th),
         "validation_int8": label_metrics(val_set.Y, val_set.M, p_int8, th),
+        "validation_int8_by_view": by_view(val_set, p_int8, th),
         "float_vs_int8": agreement(p_float, p_int8, val_set.M, th),
         "shift": shift_experiments(clf, o.shift_samples, o.seed) if o.shift_samples else {},
         "real": {},
+        "real_clips": {},
+        "calibration": {},
+        "command": o.command(),
     }
+    clip_specs = [rc.parse_clip_spec(r) for r in o.real_eval if rc.is_clip_spec(r)]
+    for spec in clip_specs:
+        evaluation["real_clips"][spec.name] = evaluate_clip(model_path, spec, o.pose_model)
+    if clip_specs:
+        evaluation["calibration"] = synthetic_calibration(CALIBRATION_SAMPLES, o.seed)
     for root in o.real_eval:
+        if rc.is_clip_spec(root):
+            continue
         real = ds.labelled_photos(root, o.pose_model)
         result = evaluate_model(clf, real)
         P = clf.predict_many(real.X)
@@ -175,9 +262,12 @@ def train_command(o: TrainOptions) -> dict:
             for i, g in enumerate(real.groups)]
         result["skipped"] = real.skipped
         evaluation["real"][root.name] = result
-    meta["evaluation"] = {k: v for k, v in evaluation.items() if k != "shift"} | {
+    meta["evaluation"] = {k: v for k, v in evaluation.items()
+                          if k not in ("shift", "real_clips", "calibration")} | {
         "shift": {k: {"accuracy": v["accuracy"], "exact_match": v["exact_match"]}
-                  for k, v in evaluation["shift"].items()}}
+                  for k, v in evaluation["shift"].items()},
+        "real_clips": {k: {"labels": v["labels"], "phases": v.get("phases")}
+                       for k, v in evaluation["real_clips"].items()}}
     meta_path.write_text(json.dumps(meta, indent=1), encoding="utf-8")
     (o.out / "evaluation").mkdir(exist_ok=True)
     (o.out / "evaluation" / "evaluation.json").write_text(json.dumps(evaluation, indent=1))
@@ -198,6 +288,10 @@ def evaluate_command(model: Path, inputs: list[str], pose_model: str = "full") -
     lines = [f"model {clf.path} (sha256 {clf.sha256[:12]}...)"]
     for spec in inputs:
         path = Path(spec)
+        if rc.is_clip_spec(spec):
+            lines += [f"\n## {spec}", clip_summary_text(
+                evaluate_clip(clf.path, rc.parse_clip_spec(spec), pose_model))]
+            continue
         if spec.startswith("synthetic:"):
             data = ds.synthetic(int(spec.split(":", 1)[1]), seed=12345)
         elif path.suffix.lower() == ".csv":
@@ -213,3 +307,10 @@ def evaluate_command(model: Path, inputs: list[str], pose_model: str = "full") -
         lines += [f"\n## {spec} ({len(data)} samples, skipped {data.skipped or 'none'})",
                   markdown_table(evaluate_model(clf, data))]
     return "\n".join(lines)
+
+
+def clip_summary_text(r: dict) -> str:
+    """A real clip's figures as markdown (for `evaluate` and the report)."""
+    from posture_monitor.training.report import clip_rows
+
+    return "\n".join(clip_rows({r["clip"]: r}))

@@ -125,6 +125,7 @@ def _report(store, args) -> int:
     from posture_monitor.core.outputs import check_output_file
     from posture_monitor.core.report import patient_report, session_report
 
+    store.check_integrity()  # a damaged file: one line (keep a copy), not a wrong report
     if args.session is not None:
         session = store.session(args.session)
         check_output_file(args.pdf, args.overwrite, "--pdf", "report.pdf")

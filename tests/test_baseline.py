@@ -208,7 +208,8 @@ def test_corrupt_profiles_file_never_raises(tmp_path, text):
     assert store.list() == []
     assert store.warning and "\n" not in store.warning and str(path) in store.warning
     store.save(Profile("p01", "cam A"))  # the bad file is kept aside, not lost
-    assert (tmp_path / "profiles.json.bad").read_text(encoding="utf-8") == text
+    [copy] = tmp_path.glob("profiles.json.backup-*")
+    assert copy.read_text(encoding="utf-8") == text and store.backup == copy
     assert [p.person for p in store.list()] == ["p01"] and store.warning is None
 
 

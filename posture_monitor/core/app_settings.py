@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import math
 import os
+import reprlib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import platformdirs
 
 from posture_monitor.core.alerts import AlertSettings
-from posture_monitor.core.private_files import write_private_text
+from posture_monitor.core.errors import UserError
+from posture_monitor.core.private_files import keep_damaged_copy, read_json, write_private_text
 from posture_monitor.core.settings import AnalysisSettings, QualitySettings, SmoothingSettings
 
 ENV_CONFIG_DIR = "POSTURE_MONITOR_CONFIG_DIR"
@@ -78,6 +80,30 @@ def after_dialog(saved: AppSettings, run_only: dict[str, object],
     return replace(chosen, **{k: getattr(saved, k) for k in unchanged}), unchanged
 
 
+# Values quoted in a warning stay short: a file may hold a 400-digit number, a 1 MB string
+# or a deep structure.
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 40
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist = 2, 3, 3
+
+
+def _short(value: object) -> str:
+    text = _REPR.repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _finite_number(value: object, whole: bool) -> bool:
+    """A JSON number that fits a float (10**400 does not), not NaN or infinite, and a whole
+    number where `whole`. bool is an int subclass, but never a number here."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        number = float(value)
+    except OverflowError:
+        return False
+    return math.isfinite(number) and (not whole or number == int(number))
+
+
 def _check(settings: AppSettings) -> tuple[AppSettings, list[str]]:
     changes: dict[str, object] = {}
     issues: list[str] = []
@@ -87,21 +113,23 @@ def _check(settings: AppSettings) -> tuple[AppSettings, list[str]]:
         # bool is an int subclass and JSON has no int/float split: check types by hand.
         ok_type = (isinstance(value, bool) if kind is bool
                    else isinstance(value, kind) if kind is str
-                   else isinstance(value, (int, float)) and not isinstance(value, bool)
-                   and math.isfinite(value) and (kind is float or value == int(value)))
+                   else _finite_number(value, whole=kind is int))
         if not ok_type:
             changes[f.name] = default
-            issues.append(f"{f.name}={value!r} is not a {kind.__name__}, using {default!r}")
+            issues.append(f"{f.name}={_short(value)} is not a {kind.__name__}, "
+                          f"using {default!r}")
             continue
         new = kind(value)
         if "range" in f.metadata:
             low, high = f.metadata["range"]
             new = kind(min(max(new, low), high))
             if new != value:
-                issues.append(f"{f.name}={value!r} outside {low}-{high}, using {new!r}")
+                issues.append(f"{f.name}={_short(value)} outside {low}-{high}, "
+                              f"using {new!r}")
         elif f.name == "model" and value not in MODELS:
             new = default
-            issues.append(f"model={value!r} is not one of {'/'.join(MODELS)}, using {new!r}")
+            issues.append(f"model={_short(value)} is not one of {'/'.join(MODELS)}, "
+                          f"using {new!r}")
         if new != value or type(new) is not type(value):
             changes[f.name] = new
     return replace(settings, **changes), issues
@@ -119,29 +147,72 @@ def load_settings(path: Path | None = None) -> tuple[AppSettings, str | None]:
 
     A missing file is a first start, not a problem: defaults without a warning. Unknown
     keys are ignored silently so a newer version's file still loads, and missing keys take
-    their defaults silently so an older version's file does too.
+    their defaults silently so an older version's file does too. Nothing in the file can
+    make this raise (a folder, a pipe, any bytes, any JSON) and reading never changes it.
     """
     path = Path(path) if path is not None else settings_path()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path)
     except FileNotFoundError:
         return AppSettings(), None
-    except (OSError, ValueError) as exc:
-        return AppSettings(), (f"settings file {path} is unreadable "
-                               f"({exc.__class__.__name__}); using defaults")
+    except ValueError as exc:
+        return AppSettings(), f"settings file {path} is unreadable ({exc}); using defaults"
+    settings, warning, _ = _from_data(data, path)
+    return settings, warning
+
+
+def _from_data(data: object, path: Path) -> tuple[AppSettings, str | None, bool]:
+    """Settings, warning, and whether a save of them would drop nothing of `data`."""
     if not isinstance(data, dict):
-        return AppSettings(), f"settings file {path} is not a JSON object; using defaults"
+        return (AppSettings(), f"settings file {path} is not a JSON object; using defaults",
+                False)
     names = [f.name for f in fields(AppSettings)]
     settings, issues = _check(AppSettings(**{n: data[n] for n in names if n in data}))
     if not issues:
-        return settings, None
+        return settings, None, set(data) <= set(names)
     shown = "; ".join(issues[:3]) + (f"; and {len(issues) - 3} more" if len(issues) > 3 else "")
-    return settings, f"settings file {path}: {shown}"
+    return settings, f"settings file {path}: {shown}", False
+
+
+def keep_settings_copy(path: Path | None = None) -> Path | None:
+    """Before settings replace the file at `path`: when it holds anything a save would drop
+    (it is unreadable, a value is invalid, or a key is unknown to this version), copy it
+    to a timestamped backup beside it and return the copy; None when nothing would be
+    lost. Repeated calls for the same content give the same copy. Raises OSError when no
+    copy can be written (then nothing may be saved over the file either)."""
+    path = Path(path) if path is not None else settings_path()
+    if not path.is_file():
+        return None
+    try:
+        raw = path.read_bytes()
+        data = read_json(path)
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        lossless = False
+    else:
+        lossless = _from_data(data, path)[2]
+    if lossless or not raw.strip():  # an empty file holds nothing to keep
+        return None
+    return keep_damaged_copy(path)
 
 
 def save_settings(settings: AppSettings, path: Path | None = None) -> Path:
-    """Write atomically (a crash never leaves half a file) and readable by the user only."""
+    """Write atomically (a crash never leaves half a file) and readable by the user only.
+
+    Content of the old file that the new one would drop is first copied aside
+    (`keep_settings_copy`). Raises UserError (one line) where the settings cannot be
+    saved: a folder or another non-file at `path` (never replaced), an unwritable folder,
+    or no room for the copy."""
     path = Path(path) if path is not None else settings_path()
+    if path.exists() and not path.is_file():
+        raise UserError(f"settings not saved: {path} is not a file (a folder?); move it "
+                        "aside to keep settings")
     text = json.dumps(asdict(settings.validated()), indent=2, sort_keys=True) + "\n"
-    write_private_text(path, text)
+    try:
+        keep_settings_copy(path)
+        write_private_text(path, text)
+    except OSError as exc:
+        raise UserError(f"settings not saved to {path} "
+                        f"({exc.strerror or exc.__class__.__name__})") from None
     return path

@@ -9,6 +9,7 @@ app asks to recalibrate rather than raising false alarms. Core module (no Qt).
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -22,7 +23,7 @@ from posture_monitor.core.definitions import FRONTAL_VIEWS, METRIC_COLUMNS, SIDE
 from posture_monitor.core.errors import CalibrationError, UserError
 from posture_monitor.core.landmarks import INDEX
 from posture_monitor.core.paths import data_home
-from posture_monitor.core.private_files import write_private_text
+from posture_monitor.core.private_files import keep_damaged_copy, read_json, write_private_text
 
 if TYPE_CHECKING:  # annotations only: the profile store need not load MediaPipe or cv2
     from posture_monitor.core.pipeline import FrameResult
@@ -99,17 +100,51 @@ class Baseline:
 
     @classmethod
     def from_dict(cls, d: dict) -> Baseline:
-        """Raises KeyError/TypeError/ValueError on a malformed dict (the store catches it)."""
+        """Raises KeyError/TypeError/ValueError on a malformed dict (the store catches it):
+        numbers must be finite JSON numbers (not 10**400, NaN or text), texts texts, and the
+        camera a flat record with the description, width and height `setup_change` reads."""
+        camera = d["camera"]
+        if not isinstance(camera, dict) or not {"description", "width", "height"} <= set(
+                camera) or not all(isinstance(v, (str, int, float, type(None)))
+                                   for v in camera.values()):
+            raise ValueError("camera is not a record of description, width and height")
+        x, y = d["position"]
         return cls(
-            created=str(d["created"]), view=str(d["view"]),
-            metrics={str(k): MetricStats(float(v["median"]), float(v["spread"]), int(v["n"]))
+            created=_text(d["created"]), view=_text(d["view"]),
+            metrics={_text(k): MetricStats(_real(v["median"]), _real(v["spread"]),
+                                           _count(v["n"]))
                      for k, v in d["metrics"].items()},
-            scale=float(d["scale"]),
-            position=(float(d["position"][0]), float(d["position"][1])),
-            camera=dict(d["camera"]),
+            scale=_real(d["scale"]),
+            position=(_real(x), _real(y)),
+            camera=dict(camera),
             slouch=None if d.get("slouch") is None
-            else {str(k): float(v) for k, v in d["slouch"].items()},
+            else {_text(k): _real(v) for k, v in d["slouch"].items()},
         )
+
+
+def _real(value: object) -> float:
+    """A finite JSON number as a float; ValueError for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{type(value).__name__} is not a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError("number too large") from None
+    if not math.isfinite(number):
+        raise ValueError("number not finite")
+    return number
+
+
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("not a count")
+    return value
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{type(value).__name__} is not a text")
+    return value
 
 
 @dataclass
@@ -276,38 +311,67 @@ def profiles_path() -> Path:
 class ProfileStore:
     """Profiles keyed by (person, camera) in one JSON file, written atomically, user-only.
 
-    A bad file never raises: it reads as no profiles with a one-line `warning`, and is
-    moved aside (profiles.json.bad) before the next save so nothing is silently lost.
+    A bad file never raises on reading (any bytes, any JSON, a folder): what cannot be
+    read is skipped with a one-line `warning`, and reading never changes the file. Before
+    a save that would drop anything of the file (an unreadable file or profile, or content
+    this version does not know) the file is copied to a timestamped backup beside it
+    (`backup` names it), so nothing is silently lost.
     """
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else profiles_path()
         self.warning: str | None = None
+        self.backup: Path | None = None  # the copy the last save (or keep_copy) kept
 
     def _read(self) -> tuple[list[Profile], bool]:
+        """The profiles, and whether writing them back would keep all of the file."""
         self.warning = None
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            entries = data["profiles"]
+            data = read_json(self.path)
+            entries = data["profiles"] if isinstance(data, dict) else None
             if not isinstance(entries, list):
-                raise TypeError("profiles is not a list")
+                raise ValueError("no list of profiles")
         except FileNotFoundError:
-            return [], False
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            self.warning = (f"profiles file {self.path} is unreadable "
-                            f"({exc.__class__.__name__}); starting without profiles")
             return [], True
+        except (ValueError, KeyError) as exc:
+            reason = exc if isinstance(exc, ValueError) else "no list of profiles"
+            self.warning = (f"profiles file {self.path} is unreadable ({reason}); "
+                            "starting without profiles")
+            return [], False
         profiles, bad = [], 0
         for e in entries:
             try:
                 b = e.get("baseline")
-                profiles.append(Profile(str(e["person"]), str(e["camera"]),
+                profiles.append(Profile(_text(e["person"]), _text(e["camera"]),
                                         None if b is None else Baseline.from_dict(b)))
-            except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+            except (AttributeError, KeyError, TypeError, ValueError, IndexError,
+                    RecursionError):
                 bad += 1  # one damaged entry should not cost the others
         if bad:
             self.warning = f"profiles file {self.path}: skipped {bad} unreadable profile(s)"
-        return profiles, False
+            return profiles, False
+        try:
+            return profiles, self._encode(profiles) == data
+        except RecursionError:
+            return profiles, False
+
+    @staticmethod
+    def _encode(profiles: list[Profile]) -> dict:
+        return {"version": 1, "profiles": [
+            {"person": p.person, "camera": p.camera,
+             "baseline": None if p.baseline is None else p.baseline.to_dict()}
+            for p in profiles]}
+
+    def keep_copy(self) -> Path | None:
+        """When the file holds anything a save would drop, copy it to a timestamped backup
+        now (the window does so at start, to name the copy) and return it; else None.
+        Repeated calls for the same content give the same copy. Raises OSError when no copy
+        can be written."""
+        _, lossless = self._read()
+        if lossless or not self.path.is_file() or not self.path.read_bytes().strip():
+            return None
+        self.backup = keep_damaged_copy(self.path)
+        return self.backup
 
     def list(self) -> list[Profile]:
         return self._read()[0]
@@ -316,21 +380,28 @@ class ProfileStore:
         return next((p for p in self.list() if (p.person, p.camera) == (person, camera)), None)
 
     def save(self, profile: Profile) -> None:
-        """Insert, or replace the profile with the same (person, camera)."""
-        profiles, corrupt = self._read()
+        """Insert, or replace the profile with the same (person, camera). Raises UserError
+        (one line) when the file cannot be written, or no backup of it could be kept."""
+        profiles, lossless = self._read()
         key = (profile.person, profile.camera)
-        self._write([p for p in profiles if (p.person, p.camera) != key] + [profile], corrupt)
+        self._write([p for p in profiles if (p.person, p.camera) != key] + [profile],
+                    lossless)
 
     def delete(self, person: str, camera: str) -> None:
-        profiles, corrupt = self._read()
-        self._write([p for p in profiles if (p.person, p.camera) != (person, camera)], corrupt)
+        profiles, lossless = self._read()
+        self._write([p for p in profiles if (p.person, p.camera) != (person, camera)],
+                    lossless)
 
-    def _write(self, profiles: list[Profile], corrupt: bool) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if corrupt:
-            self.path.replace(self.path.with_name(self.path.name + ".bad"))
-        data = {"version": 1, "profiles": [
-            {"person": p.person, "camera": p.camera,
-             "baseline": None if p.baseline is None else p.baseline.to_dict()}
-            for p in profiles]}
-        write_private_text(self.path, json.dumps(data, indent=2) + "\n")
+    def _write(self, profiles: list[Profile], lossless: bool) -> None:
+        if self.path.exists() and not self.path.is_file():
+            raise UserError(f"profiles not saved: {self.path} is not a file (a folder?); "
+                            "move it aside to keep profiles")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not lossless and self.path.read_bytes().strip():
+                self.backup = keep_damaged_copy(self.path)  # before anything is dropped
+            text = json.dumps(self._encode(profiles), indent=2) + "\n"
+            write_private_text(self.path, text)
+        except OSError as exc:
+            raise UserError(f"profiles not saved to {self.path} "
+                            f"({exc.strerror or exc.__class__.__name__})") from None

@@ -121,6 +121,36 @@ def csv_changed(session: dict) -> str | None:
             f"(sha256 {sha[:12]}..., now {now[:12]}...)")
 
 
+class DamagedStoreError(UserError):
+    """The database file is damaged (SQLite's integrity check failed, or a read met a
+    garbage page). Nothing is written into it: a copy must be kept first."""
+
+
+class ReadOnlyStoreError(UserError):
+    """A write asked of a database that sits in a read-only folder (or is a read-only
+    file): it is opened read-only, so lists and reports work, and writes are refused."""
+
+
+def _sqlite_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return code & 0xFF
+    text = str(exc)  # 3.10: only the message tells
+    return (11 if "malformed" in text else 26 if "not a database" in text
+            else 8 if "readonly database" in text else None)
+
+
+def _read_only_place(path: Path) -> bool:
+    """True where the database can be read but not written: its folder exists and is
+    read-only (a read-only mount, no write permission), or the file is read-only."""
+    folder = path.parent
+    if not folder.is_dir():
+        return False  # created on open (or a one-line error there)
+    if not os.access(folder, os.W_OK):
+        return True
+    return path.is_file() and not os.access(path, os.W_OK)
+
+
 def _unusable(path: Path, exc: OSError) -> UserError:
     """A database location that cannot be used, in one line naming the fix."""
     blocker = next((p for p in [path, *path.parents] if p.exists() and not p.is_dir()),
@@ -174,6 +204,16 @@ class Store:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else db_path()
+        # A read-only place is opened read-only (SQLite's mode=ro): the history stays
+        # readable and every write is refused in one line, instead of an open that fails
+        # as if the file were broken.
+        self.read_only = _read_only_place(self.path)
+        self._integrity: str | None = None  # "ok", or the first problem quick_check found
+        if self.read_only and not self.path.is_file():
+            raise ReadOnlyStoreError(f"{self.path.parent} is read-only and holds no "
+                                     f"database yet: nothing recorded to show, and nothing "
+                                     f"can be recorded there; point {ENV_DATA_DIR} at a "
+                                     f"folder you can write to")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not self.path.exists():
@@ -188,15 +228,17 @@ class Store:
         self._lock = threading.RLock()  # the app writes samples from its analysis thread
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, nothing implicit.
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=10,
-                                         check_same_thread=False)
+            self._conn = (self._connect_read_only() if self.read_only else
+                          sqlite3.connect(self.path, isolation_level=None, timeout=10,
+                                          check_same_thread=False))
         except sqlite3.Error as exc:
             raise UserError(f"the database {self.path} cannot be opened ({exc}): check the "
                             "file and its folder") from None
         self._conn.row_factory = sqlite3.Row
         try:
             self._refuse_foreign()  # before any PRAGMA that would change another's file
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            if not self.read_only:  # a read-only file keeps the journal mode it has
+                self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")  # per connection, off by default
             # NORMAL is safe in WAL mode: a process crash loses nothing committed, only a
             # power cut may lose the last commits; FULL would fsync every batch.
@@ -231,6 +273,10 @@ class Store:
         if self.version > len(MIGRATIONS):
             raise UserError(f"{self.path} was written by a newer posture-monitor (schema "
                             f"{self.version}, this one knows {len(MIGRATIONS)}): update it")
+        if self.read_only and self.version < len(MIGRATIONS):
+            raise ReadOnlyStoreError(f"{self.path} needs an update to this version's "
+                                     "layout, but it is read-only: make its folder "
+                                     "writable once (the update keeps every session)")
         while self.version < len(MIGRATIONS):
             with self.transaction():
                 v = self.version  # re-read under the write lock: another process may have won
@@ -247,18 +293,102 @@ class Store:
             if self._conn.in_transaction:
                 yield self._conn
                 return
+            if self.read_only:
+                raise ReadOnlyStoreError(self._read_only_message())
+            self.check_integrity()  # never write into a damaged file
             # IMMEDIATE takes the write lock up front: no deadlock upgrading a read lock.
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+            except sqlite3.DatabaseError as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                problem = self._problem(exc)
+                if problem is None:
+                    raise
+                raise problem from exc
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                problem = self._problem(exc)
+                if problem is None:
+                    raise
+                raise problem from exc
 
     def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                problem = self._problem(exc)
+                if problem is None:
+                    raise
+                raise problem from exc
+
+    def check_integrity(self) -> None:
+        """SQLite's quick_check, once per open store, where it matters: before the first
+        write (`transaction`) and before data is read for a report or an export (about
+        3 ms per MB, so not for a plain list). Raises DamagedStoreError in one line."""
+        with self._lock:
+            if self._integrity is None:
+                try:
+                    rows = [str(r[0]) for r in self._conn.execute("PRAGMA quick_check(3)")]
+                except sqlite3.DatabaseError as exc:
+                    rows = [str(exc)]
+                lines = [line for r in rows for line in r.splitlines()]
+                found = [line for line in lines if not line.startswith("***")] or lines
+                self._integrity = "ok" if rows == ["ok"] else (found or ["?"])[0]
+            if self._integrity != "ok":
+                raise DamagedStoreError(self._damaged_message(self._integrity))
+
+    def _damaged_message(self, detail: str) -> str:
+        detail = " ".join(detail.split())[:100]
+        return (f"the database {self.path} is damaged ({detail}): keep a copy of it and of "
+                "its -wal file before anything else; posture-monitor will not write into it "
+                "(sqlite3's .recover can rescue what is readable)")
+
+    def _read_only_message(self) -> str:
+        where = (f"{self.path.parent} is read-only" if not os.access(self.path.parent,
+                                                                    os.W_OK)
+                 else f"the database {self.path} is read-only")
+        return (f"{where}: posture-monitor lists and reports its sessions but records and "
+                f"changes nothing there; make it writable, or point {ENV_DATA_DIR} at "
+                "another folder, to record")
+
+    def _problem(self, exc: sqlite3.DatabaseError) -> UserError | None:
+        """The one-line error for a damaged or read-only file; None for anything else."""
+        code = _sqlite_code(exc)
+        if code in (11, 26):  # SQLITE_CORRUPT, SQLITE_NOTADB: a garbage page met
+            if self._integrity in (None, "ok"):
+                self._integrity = str(exc)
+            return DamagedStoreError(self._damaged_message(self._integrity))
+        if code == 8:  # SQLITE_READONLY: made read-only while open
+            return ReadOnlyStoreError(self._read_only_message())
+        return None
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """mode=ro reads a WAL database with its -wal and -shm files. Where SQLite cannot
+        create a missing -shm in the read-only folder (a database closed cleanly leaves
+        none), immutable=1 reads the file alone: after a clean close that is everything."""
+        uri = self.path.absolute().as_uri()
+
+        def connect(flags: str) -> sqlite3.Connection:
+            conn = sqlite3.connect(f"{uri}?{flags}", uri=True, isolation_level=None,
+                                   timeout=10, check_same_thread=False)
+            try:
+                conn.execute("PRAGMA user_version").fetchone()  # SQLite opens lazily
+            except BaseException:
+                conn.close()
+                raise
+            return conn
+
+        try:
+            return connect("mode=ro")
+        except sqlite3.OperationalError:
+            return connect("immutable=1")
 
     def close(self) -> None:
         with self._lock:
@@ -388,6 +518,7 @@ class Store:
     def export_session(self, session_id: int, path: Path, anonymize: bool = False) -> None:
         from posture_monitor.core import store_io
 
+        self.check_integrity()  # never export what a damaged file may have garbled
         store_io.export_session(self, session_id, Path(path), anonymize)
 
     def import_session(self, csv_path: Path, patient_id: str | None = None) -> int:

@@ -108,9 +108,17 @@ class CalibrationController(QObject):
             self.window.show_banner("error", f"Calibration failed: {exc}")
             return
         self.apply(baseline, rules)
-        self.store.save(Profile(self.person, camera["description"], baseline))
         done = ("Your own slouch threshold is set" if self.slouch_step else
                 "Calibrated: alerts now compare with your own neutral posture")
+        try:
+            self.store.save(Profile(self.person, camera["description"], baseline))
+        except UserError as exc:  # a folder at the profiles path, a read-only folder
+            self.window.show_banner("warn", f"{done} for now, but not saved: {exc}.")
+            return
+        if self.store.backup is not None:
+            self.window.show_file_problem("warn", f"profiles file {self.store.path} held "
+                                          "content that could not be kept in it; the file "
+                                          f"as it was is kept as {self.store.backup}")
         self.window.show_banner("ok", f"{done} (profile '{self.person}').")
 
     def apply(self, baseline, rules=None) -> None:

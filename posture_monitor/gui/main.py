@@ -6,7 +6,7 @@ import gc
 import signal
 import sys
 
-from posture_monitor.core.app_settings import load_settings, settings_path
+from posture_monitor.core.app_settings import keep_settings_copy, load_settings, settings_path
 
 
 def run_gui(source: str | None = None, model: str | None = None, loop: bool = False) -> int:
@@ -42,7 +42,13 @@ def run_gui(source: str | None = None, model: str | None = None, loop: bool = Fa
     window = MainWindow(settings, source, settings_path=settings_path(),
                         source_factory=factory, run_only={"model": model} if model else None)
     if warning:
-        window.show_banner("warn", warning)
+        # Kept now, before the save at exit replaces it, so the banner can name the copy.
+        try:
+            copy = keep_settings_copy(settings_path())
+        except OSError as exc:
+            copy, warning = None, f"{warning}; no copy of it could be kept ({exc.strerror})"
+        window.show_file_problem("warn", warning if copy is None else
+                                 f"{warning}; the file as it was is kept as {copy}")
     # Ctrl+C in the terminal and SIGTERM at logout close the window the normal way, so
     # threads stop, the camera is released and a recording is finished. Python only runs
     # signal handlers between bytecodes, so a timer lets the interpreter run regularly.

@@ -4,6 +4,7 @@ analysis happens in `core.live.LiveEngine`; this class only draws what it offers
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -63,7 +64,18 @@ class MainWindow(RecordingActions, QMainWindow):
         self.profiles = ProfileStore(profiles_path)
         from posture_monitor.core.store import Store
 
-        self.store = Store(store_path)
+        # A database that cannot be used costs the history and recording, never the
+        # window: the problem is named in the file banner instead.
+        self.store: Store | None = None
+        store_problem = None
+        try:
+            self.store = Store(store_path)
+            self.store.check_integrity()  # the window records into it: check it first
+        except UserError as exc:
+            if self.store is not None:
+                self.store.close()
+                self.store = None
+            store_problem = str(exc)
         self.db_session = None  # (session id, SampleWriter) while recording
         self._banner_kind: str | None = None
         self.last_csv: Path | None = None
@@ -77,6 +89,16 @@ class MainWindow(RecordingActions, QMainWindow):
         self.desk.sound = settings.alert_sound
         self.calibration = CalibrationController(self, self.profiles)
         self._build_actions()
+        self._file_problems: list[str] = []
+        self._file_level = "warn"
+        if store_problem:
+            self.show_file_problem("error", f"{store_problem}. History and recording are off.")
+        elif self.store.read_only:
+            self.show_file_problem("warn", f"The data folder {self.store.path.parent} is "
+                                   "read-only: the history can be viewed, recording is off.")
+        self.record_action.setEnabled(self.store is not None and not self.store.read_only)
+        self.history_action.setEnabled(self.store is not None)
+        self._check_profiles()
         self.render_timer = QTimer(self, interval=RENDER_POLL_MS, timeout=self._render)
         self.plot_timer = QTimer(self, interval=PLOT_INTERVAL_MS, timeout=self._refresh_slow)
         self.render_timer.start()
@@ -85,6 +107,11 @@ class MainWindow(RecordingActions, QMainWindow):
 
     # --- layout ------------------------------------------------------------------
     def _build_ui(self) -> None:
+        # Lasting problems with the window's files (settings, profiles, database) have a
+        # banner of their own: camera, calibration and alert banners come and go below it.
+        self.file_banner = QLabel(objectName="file_banner", wordWrap=True)
+        self.file_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.file_banner.hide()
         self.banner = QLabel(objectName="banner", wordWrap=True)
         self.banner.hide()
         self.video = VideoView()
@@ -109,6 +136,7 @@ class MainWindow(RecordingActions, QMainWindow):
         left = QWidget()
         v = QVBoxLayout(left)
         v.setContentsMargins(0, 0, 0, 0)
+        v.addWidget(self.file_banner)
         v.addWidget(self.banner)
         v.addWidget(self.stack, 1)
         v.addWidget(self.seek)
@@ -164,7 +192,8 @@ class MainWindow(RecordingActions, QMainWindow):
         session = self.menuBar().addMenu("S&ession")
         for a in (self.record_action, self.pause_action):
             session.addAction(a)
-        session.addAction(self._action("Patients and history…", self.open_history, "Ctrl+H"))
+        self.history_action = self._action("Patients and history…", self.open_history, "Ctrl+H")
+        session.addAction(self.history_action)
         view = self.menuBar().addMenu("&View")
         for a in (self.mirror_action, self.grid_action):
             view.addAction(a)
@@ -326,9 +355,41 @@ class MainWindow(RecordingActions, QMainWindow):
         self.banner.setText(text)
         self.banner.show()
 
+    def show_file_problem(self, level: str, text: str) -> None:
+        """Add a line to the file banner (it stays: the problem does); "error" wins."""
+        if text not in self._file_problems:
+            self._file_problems.append(text)
+        if level == "error":
+            self._file_level = "error"
+        self.file_banner.setStyleSheet(BANNER_STYLES[self._file_level])
+        self.file_banner.setText("\n".join(self._file_problems))
+        self.file_banner.show()
+
+    def _check_profiles(self) -> None:
+        """A profiles file with content a save would drop: copied aside now (the banner
+        names the copy), so a calibration can save without losing anything."""
+        self.profiles.list()
+        warning = self.profiles.warning
+        try:
+            copy = self.profiles.keep_copy()
+        except OSError as exc:
+            what = warning or f"profiles file {self.profiles.path}"
+            self.show_file_problem("warn", f"{what}; no copy of it could be kept "
+                                   f"({exc.strerror}), so profiles will not be saved over it")
+            return
+        if copy is not None:
+            what = warning or (f"profiles file {self.profiles.path} holds content this "
+                               "version does not know")
+            self.show_file_problem("warn", f"{what}; the file as it was is kept as {copy}")
+        elif warning:
+            self.show_file_problem("warn", warning)
+
     # --- actions -----------------------------------------------------------------
     def open_history(self) -> None:
         from posture_monitor.gui.history import HistoryWindow
+
+        if self.store is None:
+            return
 
         self.history = HistoryWindow(self.store, self, patient=self.calibration.person)
         self.history.show()
@@ -354,7 +415,10 @@ class MainWindow(RecordingActions, QMainWindow):
             old = self.settings_in_force
             self.app_settings, self.run_only = after_dialog(self.app_settings, self.run_only,
                                                             dialog.settings())
-            save_settings(self.app_settings, self.settings_path)
+            try:
+                save_settings(self.app_settings, self.settings_path)
+            except UserError as exc:
+                self.show_file_problem("warn", str(exc))
             self.plots.set_window(self.app_settings.plot_window_s)
             self.desk.sound = self.app_settings.alert_sound
             self.side.decimals = self.app_settings.angle_decimals
@@ -375,7 +439,11 @@ class MainWindow(RecordingActions, QMainWindow):
         self.plot_timer.stop()
         self.close_engine()
         self.desk.tray.hide()
-        self.store.close()
-        save_settings(self.app_settings, self.settings_path)
+        if self.store is not None:
+            self.store.close()
+        try:
+            save_settings(self.app_settings, self.settings_path)
+        except UserError as exc:  # a folder at the settings path, a read-only folder
+            print(f"posture-monitor: {exc}", file=sys.stderr)
         super().closeEvent(event)
 

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
+from posture_monitor.core.errors import UserError
+from posture_monitor.core.store import DamagedStoreError, ReadOnlyStoreError
+
 
 class RecordingActions:
     """Mixed into MainWindow; uses its engine, store, calibration (the patient) and
@@ -21,7 +24,15 @@ class RecordingActions:
             self._stop_recording()
         else:
             self.engine.wait_ready()
-            writer = self._start_db_session()
+            try:
+                writer = self._start_db_session()
+            except (DamagedStoreError, ReadOnlyStoreError) as exc:  # nothing is written
+                self.record_action.setEnabled(False)
+                self.show_file_problem("error", f"{exc}. Recording is off.")
+                return
+            except UserError as exc:
+                self.show_banner("error", f"Recording not started: {exc}")
+                return
             path = self.engine.start_recording(self.sessions_dir,
                                                record_video=self.app_settings.record_video,
                                                on_result=writer.add_result)

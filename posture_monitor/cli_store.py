@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from posture_monitor.core.errors import UserError
+from posture_monitor.core.safe_text import printable
 
 OVERWRITE_HELP = "replace FILE (and its .json) if it exists; never the session database"
 
@@ -28,6 +29,12 @@ def add_parsers(sub) -> None:
     imp = ssub.add_parser("import", help="a session CSV (from export, or analyze + .json)")
     imp.add_argument("csv", type=Path)
     imp.add_argument("--patient", default=None, metavar="ID")
+    imp.add_argument("--again", action="store_true",
+                     help="import a file that is stored already (same sha256) once more")
+    delete = ssub.add_parser("delete", help="delete a session and its samples (asks first; "
+                             "its CSV file stays)")
+    delete.add_argument("id", type=int)
+    delete.add_argument("--yes", action="store_true", help="do not ask")
     patients = sub.add_parser("patients", help="list patients or add one")
     patients.add_argument("--add", default=None, metavar="ID", help="pseudonymous ID")
     patients.add_argument("--name", default=None, help="display name (optional)")
@@ -52,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
         if args.command == "patients":
             if args.add:
                 store.add_patient(args.add, args.name)
-            for p in store.patients():
-                print(f"{p['id']}\t{p.get('display_name') or ''}")
+            for p in store.patients():  # escaped: an old import may hold escape codes
+                print(f"{printable(p['id'])}\t{printable(p.get('display_name'))}")
             return 0
         if args.command == "report":
             return _report(store, args)
@@ -61,9 +68,10 @@ def run(args: argparse.Namespace) -> int:
             for s in store.sessions(args.patient):
                 summary = s.get("summary") or {}
                 cva = summary.get("cva_deg")
-                print(f"{s['id']}\t{s['patient_id']}\t{s['started'][:16]}\t"
+                print(f"{s['id']}\t{printable(s['patient_id'])}\t{_date(s)}\t"
                       f"{(summary.get('duration_s') or 0) / 60:.1f} min\t"
-                      f"CVA {'-' if cva is None else f'{cva:.1f}'}\t{s.get('status') or ''}")
+                      f"CVA {'-' if cva is None else f'{cva:.1f}'}\t"
+                      f"{printable(s.get('status'))}")
             return 0
         if args.action == "show":
             session = store.session(args.id)
@@ -77,10 +85,39 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "import":
             if not args.csv.is_file():
                 raise UserError(f"not found: {args.csv}")
-            sid = store.import_session(args.csv, args.patient)
+            sid = store.import_session(args.csv, args.patient, again=args.again)
             print(f"imported as session {sid}")
             return 0
+        if args.action == "delete":
+            return _delete(store, args.id, args.yes)
     return 2
+
+
+def _date(session: dict) -> str:
+    started = session.get("started")
+    return printable(started[:16]) if isinstance(started, str) else "unknown date"
+
+
+def _delete(store, session_id: int, yes: bool) -> int:
+    """Delete after "[y/N]" on a terminal; --yes skips the question; with no terminal and
+    no --yes nothing is deleted (exit 2): a script must say it means it."""
+    s = store.session(session_id)  # an unknown id: one line, exit 2
+    what = (f"session {session_id} of patient {printable(s['patient_id'])} ({_date(s)}, "
+            f"{store.frame_count(session_id)} frames)")
+    if not yes:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise UserError(f"not deleting {what} without confirmation: run it on a terminal "
+                            "to be asked, or add --yes")
+        try:
+            answer = input(f"Delete {what}? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 1
+    store.delete_session(session_id)
+    print(f"deleted {what}")
+    return 0
 
 
 def _note_changed_csv(session: dict) -> None:

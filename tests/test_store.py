@@ -69,7 +69,7 @@ def test_db_path_follows_the_data_home(monkeypatch, tmp_path):
 def test_new_database_is_private_wal_with_foreign_keys(tmp_path):
     path = tmp_path / "new" / "db.sqlite3"
     with Store(path) as store:
-        assert store.version == len(MIGRATIONS) == 3
+        assert store.version == len(MIGRATIONS) == 4
         assert store.query("PRAGMA journal_mode")[0][0] == "wal"
         assert store.query("PRAGMA foreign_keys")[0][0] == 1
         _fill(store)
@@ -299,7 +299,10 @@ def test_export_import_round_trip_and_anonymize(tmp_path):
         assert imp["patient_id"] == "P002" and imp["model"] == "lite"
         assert imp["source"] == "camera 0" and imp["settings"] == {"model": "lite"}
         assert imp["summary"] == store.session(sid)["summary"]
-        again = store.import_session(out)  # patient from the export itself
+        with pytest.raises(UserError, match=f"session {new} of patient P002 has the same "
+                           "sha256"):  # the same file twice: refused unless asked
+            store.import_session(out)
+        again = store.import_session(out, again=True)  # patient from the export itself
         assert store.session(again)["patient_id"] == "P001"
 
         anon = tmp_path / "anon.csv"
@@ -336,7 +339,8 @@ def test_exports_defuse_spreadsheet_formulas(tmp_path):
 def test_import_an_analyze_csv(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "posture_monitor", "analyze",
                            str(SEATED / "recline.jpg"), "--out", str(tmp_path), "--model",
-                           "lite", "--quiet"], capture_output=True, text=True, cwd=ROOT)
+                           "lite", "--classifier", "none", "--quiet"], capture_output=True,
+                          text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     with Store(tmp_path / "db") as store:
         sid = store.import_session(tmp_path / "recline.csv", "P001")

@@ -9,25 +9,28 @@ most the last second. The file is user-only (0o600): it holds health data. Core 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
+import socket
 import sqlite3
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from posture_monitor.core.definitions import METRIC_COLUMNS
+from posture_monitor.core.definitions import METRIC_BY_COLUMN, METRIC_COLUMNS
 from posture_monitor.core.errors import UserError
 from posture_monitor.core.paths import ENV_DATA_DIR, data_home
+from posture_monitor.core.safe_text import patient_id_problem, printable
 
 if TYPE_CHECKING:  # annotations only: the store must not load MediaPipe
     from posture_monitor.core.pipeline import FrameResult
@@ -40,6 +43,29 @@ SAMPLE_COLUMNS = ("frame", "time_s", "view", *METRIC_COLUMNS, "posture_label",
 SUMMARY_METRICS = ("cva_deg", "torso_incl_deg", "shoulder_tilt_deg", "head_tilt_deg",
                    "lateral_lean_deg", "head_fwd_cm", "neck_height_ratio")
 PRESENT_STATES = ("ok", "warning", "alert")  # "away" and photos (NULL) are not sitting
+ALERT_STATES = (*PRESENT_STATES, "away")
+
+# What a stored sample may hold (issue 11): imports are checked against it, and a value
+# outside it in a row an older version stored reads as no reading, never as a crash.
+FRAME_MAX = 2**31 - 1
+UNIT_RANGES = {"deg": (-360.0, 360.0), "ratio": (-100.0, 100.0), "cm": (-1000.0, 1000.0)}
+VALUE_RANGES: dict[str, tuple[float, float]] = {
+    "time_s": (0.0, 1e7),  # seconds since the start: up to 115 days
+    **{c: UNIT_RANGES[METRIC_BY_COLUMN[c].unit] for c in METRIC_COLUMNS},
+    "score_overall": (0.0, 100.0),
+}
+SUMMARY_RANGES: dict[str, tuple[float, float]] = {
+    "frames": (0, FRAME_MAX + 1), "duration_s": (0.0, 1e7), "good_share": (0.0, 1.0),
+    **{c: VALUE_RANGES[c] for c in SUMMARY_METRICS},
+}
+# A session left 'running' is finished as 'interrupted' (issue 11) once its writer is
+# gone: the writer holds an OS lock (flock) on <database>.writers/session-<id>.lock while
+# it records, which the kernel releases when the process dies, even on kill -9 (a pid
+# could be reused by another program; a lock cannot outlive its process), and nothing
+# has been written for RECOVER_AFTER_S. Without a lock to ask (a session of an older
+# version, or of another computer sharing the folder) only a long silence counts.
+RECOVER_AFTER_S = 10.0
+UNKNOWN_WRITER_AFTER_S = 3600.0
 
 # Append only, never edit a released entry: a user's file is at version len(applied), and
 # each script runs once, in order, in its own transaction. Literal SQL (not generated from
@@ -81,6 +107,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE samples ADD COLUMN neck_height_ratio REAL;
     ALTER TABLE samples ADD COLUMN head_pitch_deg REAL;
     ALTER TABLE samples ADD COLUMN trunk_flex_3d_deg REAL;
+    """,
+    # v4 (issue 11): who is writing a running session (host and process; the lock file
+    # tells whether it still lives) and when it last wrote, so a session whose process
+    # died is finished on the next start; the CSV's hash looked up for duplicate imports.
+    """
+    ALTER TABLE sessions ADD COLUMN writer_host TEXT;
+    ALTER TABLE sessions ADD COLUMN writer_pid INTEGER;
+    ALTER TABLE sessions ADD COLUMN updated TEXT;
+    CREATE INDEX sessions_csv_sha256 ON sessions(csv_sha256);
+    CREATE INDEX sessions_status ON sessions(status);
     """,
 ]
 
@@ -176,11 +212,11 @@ def _statements(script: str) -> Iterator[str]:
 
 
 def _number(value: Any) -> float | None:
-    """None for missing, empty or NaN (stored as NULL); float otherwise."""
+    """None for missing, empty, NaN or infinite (stored as NULL); float otherwise."""
     if value is None or value == "":
         return None
     f = float(value)
-    return None if math.isnan(f) else f
+    return f if math.isfinite(f) else None
 
 
 def sample_tuple(row: dict) -> tuple:
@@ -197,6 +233,92 @@ def sample_tuple(row: dict) -> tuple:
         else:
             out.append(_number(v))
     return tuple(out)
+
+
+def _finite(value: Any, lo: float, hi: float) -> Any:
+    """`value` when it is a real number within [lo, hi], else None (for stored data that
+    an older version let in: NaN, infinity, text in a number column)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return value if lo <= value <= hi else None  # False for NaN
+    except OverflowError:
+        return None
+
+
+def _float_column(values: list, col: str) -> np.ndarray:
+    """Stored numbers as float64, NaN for NULL and for anything outside VALUE_RANGES."""
+    lo, hi = VALUE_RANGES.get(col, (-math.inf, math.inf))
+    try:
+        a = np.array([np.nan if v is None else v for v in values], dtype=float)
+    except (TypeError, ValueError, OverflowError):  # text or a huge integer in the column
+        a = np.array([np.nan if (f := _finite(v, lo, hi)) is None else f for v in values],
+                     dtype=float)
+    with np.errstate(invalid="ignore"):
+        a[~((a >= lo) & (a <= hi))] = np.nan
+    return a
+
+
+def _frame_column(values: list) -> np.ndarray:
+    try:
+        return np.array(values, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        return np.array([v if isinstance(v, int) and not isinstance(v, bool)
+                         and 0 <= v <= FRAME_MAX else -1 for v in values], dtype=np.int64)
+
+
+def _json_object(text: Any) -> dict | None:
+    """A stored JSON object, or None when the text is missing or not one."""
+    if not isinstance(text, str):
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def clean_summary(summary: dict) -> dict:
+    """A stored summary with every number a reader formats made safe: a value outside
+    SUMMARY_RANGES (NaN, infinity, text) becomes None ("no reading")."""
+    out = dict(summary)
+    for key, (lo, hi) in SUMMARY_RANGES.items():
+        if key in out:
+            out[key] = _finite(out[key], lo, hi)
+    if "labels" in out:
+        labels = out["labels"]
+        out["labels"] = ({str(k): v for k, v in labels.items()
+                          if isinstance(v, int) and not isinstance(v, bool)}
+                         if isinstance(labels, dict) else {})
+    return out
+
+
+def parse_time(text: Any) -> datetime | None:
+    """A stored ISO time (timezone-aware, UTC when it names none), or None."""
+    if not isinstance(text, str):
+        return None
+    try:  # Python 3.10's fromisoformat does not accept a trailing "Z"
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _try_lock(fh: Any) -> bool:
+    """An exclusive, non-blocking OS lock on an open file; False when another holds it.
+    flock (not fcntl record locks): a second open file in the same process conflicts too."""
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
 
 
 class Store:
@@ -226,6 +348,8 @@ class Store:
             raise UserError(f"the database {self.path} is a folder, not a file: move it "
                             f"aside, or point {ENV_DATA_DIR} at another folder")
         self._lock = threading.RLock()  # the app writes samples from its analysis thread
+        self.host = socket.gethostname()
+        self._writing: dict[int, Any] = {}  # session id -> its open, locked lock file
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, nothing implicit.
         try:
             self._conn = (self._connect_read_only() if self.read_only else
@@ -251,6 +375,12 @@ class Store:
         except BaseException:
             self._conn.close()
             raise
+        self.recovered: list[int] = []  # sessions this start finished as 'interrupted'
+        # Busy or read-only just now: the next start tries again.
+        # Damaged or opened read-only: nothing is written, the sessions wait as they are.
+        with contextlib.suppress(sqlite3.Error, OSError, DamagedStoreError,
+                                 ReadOnlyStoreError):
+            self.recovered = self.recover_interrupted()
 
     @property
     def version(self) -> int:
@@ -392,6 +522,8 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
+            for sid in list(self._writing):  # unfinished: the next start may finish them
+                self._release_writer_lock(sid)
             self._conn.close()
 
     def __enter__(self) -> Store:
@@ -405,6 +537,10 @@ class Store:
                     notes: str | None = None) -> None:
         if not id or not id.strip():
             raise UserError("a patient needs an id (a pseudonym such as P001, not a name)")
+        problem = patient_id_problem(id)
+        if problem:  # it is printed in lists and tables: no escape codes, tabs, newlines
+            raise UserError(f"the patient id {printable(id)!r} {problem}: use letters, "
+                            "digits and signs such as P001 or knee-2024-07")
         with self.transaction() as c:
             if self.patient(id) is not None:
                 raise UserError(f"patient {id!r} exists already: pick another id")
@@ -444,14 +580,29 @@ class Store:
 
     # -- sessions ---------------------------------------------------------------------
     def start_session(self, patient_id: str, source: str, model: str, settings: dict,
-                      started: str | None = None) -> int:
+                      started: str | None = None, csv_path: Path | None = None) -> int:
+        """A new 'running' session written by this process (host, pid and a held lock
+        file tell later starts it is alive); `csv_path` where its CSV goes, if known, so
+        that a session whose process dies still points at its file."""
         with self.transaction() as c:
             self._known_patient(patient_id)
             cur = c.execute("INSERT INTO sessions (patient_id, started, source, model, "
-                            "settings_json, status) VALUES (?, ?, ?, ?, ?, 'running')",
+                            "settings_json, status, csv_path, writer_host, writer_pid, "
+                            "updated) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
                             (patient_id, started or now_iso(), source, model,
-                             json.dumps(settings, default=str)))
-            return int(cur.lastrowid)
+                             json.dumps(settings, default=str),
+                             None if csv_path is None else os.path.abspath(csv_path),
+                             self.host, os.getpid(), now_iso()))
+            sid = int(cur.lastrowid)
+            # Locked before COMMIT: no other process ever sees this session running unlocked.
+            self._hold_writer_lock(sid)
+            return sid
+
+    def set_csv_path(self, session_id: int, csv_path: Path) -> None:
+        """Where a running session's CSV is written (known once the recorder started)."""
+        with self.transaction() as c:
+            c.execute("UPDATE sessions SET csv_path = ? WHERE id = ?",
+                      (os.path.abspath(csv_path), session_id))
 
     def finish_session(self, session_id: int, summary: dict, status: str = "complete",
                        csv_path: Path | None = None, ended: str | None = None) -> None:
@@ -466,13 +617,20 @@ class Store:
                       "csv_path = ?, csv_sha256 = ? WHERE id = ?",
                       (ended or now_iso(), json.dumps(summary), status,
                        None if csv_path is None else str(csv_path), sha, session_id))
+        self._release_writer_lock(session_id)
 
     @staticmethod
     def _session_dict(row: sqlite3.Row) -> dict:
+        """A session as readers use it. What an older version may have stored (a start
+        time that is no text, a summary with NaN or infinity, broken JSON) reads as
+        missing, so no list, history or report fails on one bad row."""
         d = dict(row)
-        d["settings"] = json.loads(d.pop("settings_json") or "{}")
-        summary = d.pop("summary_json")
-        d["summary"] = None if summary is None else json.loads(summary)
+        d["settings"] = _json_object(d.pop("settings_json")) or {}
+        summary = _json_object(d.pop("summary_json"))
+        d["summary"] = None if summary is None else clean_summary(summary)
+        for key in ("started", "ended", "status", "source", "model"):
+            if d.get(key) is not None and not isinstance(d[key], str):
+                d[key] = None
         return d
 
     def sessions(self, patient_id: str | None = None) -> list[dict]:
@@ -497,6 +655,9 @@ class Store:
             c.executemany(f"INSERT OR REPLACE INTO samples (session_id, "
                           f"{', '.join(SAMPLE_COLUMNS)}) VALUES ({marks})",
                           [(session_id, *r) for r in rows])
+            if session_id in self._writing:  # this process is alive and writing it
+                c.execute("UPDATE sessions SET updated = ? WHERE id = ?",
+                          (now_iso(), session_id))
 
     def samples(self, session_id: int) -> dict[str, np.ndarray]:
         """Columns as arrays: frame int64, numbers float64 (NaN for NULL), text object."""
@@ -507,12 +668,147 @@ class Store:
         for i, col in enumerate(SAMPLE_COLUMNS):
             values = [r[i] for r in rows]
             if col == "frame":
-                out[col] = np.array(values, dtype=np.int64)
+                out[col] = _frame_column(values)
             elif col in TEXT_COLUMNS:
-                out[col] = np.array(values, dtype=object)
-            else:
-                out[col] = np.array([np.nan if v is None else v for v in values], dtype=float)
+                out[col] = np.array([v if v is None or isinstance(v, str) else str(v)
+                                     for v in values], dtype=object)
+            else:  # NaN for NULL and for what no version should have stored (infinity)
+                out[col] = _float_column(values, col)
         return out
+
+    def frame_count(self, session_id: int) -> int:
+        return int(self.query("SELECT count(*) FROM samples WHERE session_id = ?",
+                              (session_id,))[0][0])
+
+    def stored_summary(self, session_id: int) -> dict:
+        """`summarize(self.samples(session_id))` without loading the samples: counts and
+        label tallies in SQL, the medians one column at a time (8 bytes a frame)."""
+        def one(sql: str, *params: Any) -> tuple:
+            return tuple(self._conn.execute(sql, (session_id, *params)).fetchone())
+
+        where = "FROM samples WHERE session_id = ?"
+        with self._lock:
+            (frames,) = one(f"SELECT count(*) {where}")
+            tmin, tmax = one(f"SELECT min(time_s), max(time_s) {where} AND time_s BETWEEN "
+                             "? AND ?", *VALUE_RANGES["time_s"])
+            medians = {}
+            for c in SUMMARY_METRICS:
+                cur = self._conn.execute(f"SELECT {c} {where} AND {c} BETWEEN ? AND ?",
+                                         (session_id, *VALUE_RANGES[c]))
+                medians[c] = _median(np.fromiter((r[0] for r in cur), dtype=float))
+            states = ", ".join(f"'{s}'" for s in PRESENT_STATES)  # constants, not input
+            ok, present = one(f"SELECT total(alert_state = 'ok'), total(alert_state IN "
+                              f"({states})) {where}")
+            labels = self._conn.execute(
+                f"SELECT posture_label, count(*) {where} AND posture_label != '' GROUP BY "
+                "posture_label ORDER BY count(*) DESC, min(frame)", (session_id,)).fetchall()
+        return {
+            "frames": int(frames),
+            "duration_s": float(tmax - tmin) if tmin is not None else 0.0,
+            **medians,
+            "good_share": int(ok) / int(present) if present else None,
+            "labels": {str(k): int(n) for k, n in labels},
+        }
+
+    def delete_session(self, session_id: int) -> None:
+        """Remove a session and its samples (an import undone). Its CSV file stays where
+        it is. A session another process is still recording is refused."""
+        with self.transaction() as c:
+            s = self.session(session_id)
+            if s.get("status") == "running" and self._writer_state(s) == "alive":
+                raise UserError(f"session {session_id} is being recorded right now (process "
+                                f"{s.get('writer_pid')} on {printable(s.get('writer_host'))}):"
+                                " stop that recording first")
+            c.execute("DELETE FROM sessions WHERE id = ?", (session_id,))  # samples cascade
+
+    # -- sessions whose process died (issue 11) ---------------------------------------
+    def _lock_path(self, session_id: int) -> Path:
+        return self.path.with_name(f"{self.path.name}.writers") / f"session-{session_id}.lock"
+
+    def _hold_writer_lock(self, session_id: int) -> None:
+        path = self._lock_path(session_id)
+        try:
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            fh = open(path, "a+b")  # noqa: SIM115 - held open while the session runs
+        except OSError:
+            return  # no lock: later starts wait for UNKNOWN_WRITER_AFTER_S of silence
+        if _try_lock(fh):
+            self._writing[session_id] = fh
+        else:
+            fh.close()
+
+    def _release_writer_lock(self, session_id: int) -> None:
+        fh = self._writing.pop(session_id, None)
+        if fh is not None:
+            with contextlib.suppress(OSError):
+                self._lock_path(session_id).unlink()
+            fh.close()
+
+    def _writer_state(self, session: dict) -> str:
+        """'alive', 'gone' or 'unknown' for the process that records `session`."""
+        if session["id"] in self._writing:
+            return "alive"
+        if session.get("writer_host") != self.host:
+            return "unknown"  # an older version's session, or another computer's
+        try:
+            fh = open(self._lock_path(session["id"]), "r+b")  # noqa: SIM115
+        except OSError:
+            return "unknown"  # it could not take a lock
+        try:
+            return "gone" if _try_lock(fh) else "alive"
+        finally:
+            fh.close()  # closing drops the lock we may have taken
+
+    def _last_write(self, session: dict) -> datetime | None:
+        """When the session last wrote: its `updated`, else (older versions) its start
+        plus the time of its last stored sample."""
+        updated = parse_time(session.get("updated"))
+        if updated is not None:
+            return updated
+        started = parse_time(session.get("started"))
+        if started is None:
+            return None
+        (t,) = self._conn.execute("SELECT max(time_s) FROM samples WHERE session_id = ? AND "
+                                  "time_s BETWEEN ? AND ?",
+                                  (session["id"], *VALUE_RANGES["time_s"])).fetchone()
+        return started + timedelta(seconds=t or 0.0)
+
+    def recover_interrupted(self, quiet_s: float = RECOVER_AFTER_S,
+                            unknown_quiet_s: float = UNKNOWN_WRITER_AFTER_S) -> list[int]:
+        """Finish the sessions left 'running' by a process that died (a crash, kill -9, a
+        power cut): status 'interrupted', the summary of the frames it stored, its end at
+        its last write, the sha256 of its CSV as it is now. A session is left alone while
+        its writer holds its lock or wrote within `quiet_s`; without a lock to ask, until
+        it has been silent for `unknown_quiet_s`. Returns the ids finished."""
+        done = []
+        running = [r[0] for r in self.query("SELECT id FROM sessions WHERE status = "
+                                            "'running' ORDER BY id")]
+        for sid in running:
+            if sid in self._writing:
+                continue
+            with self.transaction() as c:  # re-read under the write lock: one finisher
+                rows = c.execute("SELECT * FROM sessions WHERE id = ?", (sid,)).fetchall()
+                if not rows or rows[0]["status"] != "running":
+                    continue
+                s = self._session_dict(rows[0])
+                state = self._writer_state(s)
+                last = self._last_write(s)
+                silent = (math.inf if last is None
+                          else (datetime.now(timezone.utc) - last).total_seconds())
+                if state == "alive" or silent < (quiet_s if state == "gone"
+                                                 else unknown_quiet_s):
+                    continue
+                csv_path = s.get("csv_path")
+                ok = isinstance(csv_path, str) and Path(csv_path).is_file()
+                c.execute("UPDATE sessions SET status = 'interrupted', ended = ?, "
+                          "summary_json = ?, csv_sha256 = ? WHERE id = ?",
+                          ((last or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+                           json.dumps(self.stored_summary(sid)),
+                           file_sha256(Path(csv_path)) if ok else None, sid))
+            with contextlib.suppress(OSError):
+                self._lock_path(sid).unlink()
+            done.append(sid)
+        return done
 
     # -- files (store_io builds on this class, hence imported here, not at the top) ---
     def export_session(self, session_id: int, path: Path, anonymize: bool = False) -> None:
@@ -521,10 +817,11 @@ class Store:
         self.check_integrity()  # never export what a damaged file may have garbled
         store_io.export_session(self, session_id, Path(path), anonymize)
 
-    def import_session(self, csv_path: Path, patient_id: str | None = None) -> int:
+    def import_session(self, csv_path: Path, patient_id: str | None = None,
+                       again: bool = False) -> int:
         from posture_monitor.core import store_io
 
-        return store_io.import_session(self, Path(csv_path), patient_id)
+        return store_io.import_session(self, Path(csv_path), patient_id, again=again)
 
 
 class SampleWriter:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSlider,
     QSplitter,
@@ -37,8 +38,9 @@ REVIEW_SERIES = (("cva_deg", "CVA proxy", "#27ae60"), ("torso_incl_deg", "torso"
 
 
 def _cell(key: str, session: dict) -> str:
-    if key == "started":
-        return session["started"][:16].replace("T", " ")
+    if key == "started":  # None when an older version stored no usable time
+        started = session.get("started")
+        return started[:16].replace("T", " ") if isinstance(started, str) else "unknown"
     v = (session.get("summary") or {}).get(key)
     if v is None:
         return "no reading"
@@ -60,25 +62,31 @@ def _skeleton_replay(session: dict):
     from posture_monitor.core.landmarks import NAMES
     from posture_monitor.core.pose import Pose
 
-    path = Path(session.get("csv_path") or "")
+    if not isinstance(session.get("csv_path"), str) or not session["csv_path"]:
+        return None  # a session that never got its file (or an older version's)
+    path = Path(session["csv_path"])
     sidecar = path.with_suffix(".json")
     if not path.is_file() or not sidecar.is_file():
         return None
     if csv_changed(session):  # replaced since it was stored: its skeletons are not these
         return None
-    meta = json.loads(sidecar.read_text(encoding="utf-8"))
-    size = (int(meta["source"]["width"]), int(meta["source"]["height"]))
     fields = ("x", "y", "z", "vis", "pres", "wx", "wy", "wz")
     poses = {}
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if "nose_x" not in (reader.fieldnames or []):
-            return None
-        for row in reader:
-            if row.get("pose_detected") != "1":
-                continue
-            v = np.array([[float(row[f"{n}_{f}"]) for f in fields] for n in NAMES])
-            poses[int(row["frame"])] = Pose(v[:, 0:3], v[:, 5:8], v[:, 3], v[:, 4])
+    try:  # files on disk may have changed since: a bad one means angles only, no crash
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        size = (int(meta["source"]["width"]), int(meta["source"]["height"]))
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            if "nose_x" not in (reader.fieldnames or []):
+                return None
+            for row in reader:
+                if row.get("pose_detected") != "1":
+                    continue
+                v = np.array([[float(row[f"{n}_{f}"]) for f in fields] for n in NAMES])
+                poses[int(row["frame"])] = Pose(v[:, 0:3], v[:, 5:8], v[:, 3], v[:, 4])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, OverflowError,
+            RecursionError, csv.Error):
+        return None
     video = path.with_suffix(".mp4")
     return poses, size, (video if video.is_file() else None)
 
@@ -295,7 +303,13 @@ class HistoryWindow(QDialog):
     def import_session(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import session", "", "CSV (*.csv)")
         if path:
-            self.store.import_session(path, self.patient.currentText() or None)
+            from posture_monitor.core.errors import UserError
+
+            try:
+                self.store.import_session(path, self.patient.currentText() or None)
+            except UserError as exc:  # a refused file: its one line, nothing imported
+                QMessageBox.warning(self, "Import refused", str(exc))
+                return
             self.refresh()
 
 

@@ -36,6 +36,8 @@ class RecordingActions:
             path = self.engine.start_recording(self.sessions_dir,
                                                record_video=self.app_settings.record_video,
                                                on_result=writer.add_result)
+            # Stored now: a session whose process dies still leads to its CSV.
+            self.store.set_csv_path(self.db_session[0], path)
             self.record_action.setText("Stop recording")
             self.statusBar().showMessage(f"Recording to {path}", 5000)
 

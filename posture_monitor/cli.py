@@ -299,6 +299,7 @@ class _LazySession:
         self.started = now_iso()  # when the run began, not its first frame
         self.id: int | None = None
         self.writer = None
+        self.csv_path: Path | None = None
 
     def _stored(self, call, *args):
         import sqlite3
@@ -317,7 +318,7 @@ class _LazySession:
             if self.store.patient(self.patient) is None:
                 self._stored(self.store.add_patient, self.patient)
             self.id = self._stored(lambda: self.store.start_session(
-                self.patient, *self.args, started=self.started))
+                self.patient, *self.args, started=self.started, csv_path=self.csv_path))
             self.writer = SampleWriter(self.store, self.id)
         self._stored(self.writer.add_result, result)
 
@@ -342,6 +343,7 @@ def _analyze_and_save(source, out_dir, stem, settings, model, bar, stop, max_fra
     session = _LazySession(store, patient, source.description, model.name,
                            settings.to_dict())
     csv_path = (out_dir / f"{stem}.csv").absolute()
+    session.csv_path = csv_path  # stored at the start: a killed run still points at its CSV
     try:
         report = analyze_source(source, out_dir, stem, settings, model, bar, stop,
                                 max_frames, on_result=session.add_result,

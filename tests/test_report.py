@@ -87,8 +87,9 @@ def test_session_report_pages_and_plots(tmp_path, snapshot):
                          snapshots=[snapshot])
     assert pdf == tmp_path / "r.pdf"
     pages = _pages(pdf, tmp_path)
-    # cover, time plots, progress, definitions, one snapshot
-    assert len(pages) == 5
+    # cover, time plots, progress, definitions (two pages since the front-view measures
+    # joined the table), one snapshot
+    assert len(pages) == 6
     plot = imread(pages[1])[..., :3]
     assert plot.std() > 0.05  # not a blank page
     chroma = plot.max(axis=2) - plot.min(axis=2)

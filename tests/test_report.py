@@ -104,7 +104,7 @@ def test_session_report_pages_and_plots(tmp_path, snapshot):
 
 def test_session_report_without_history_has_no_progress_page(tmp_path):
     pdf = session_report(make_session(7, 1, 74.0), make_samples(), tmp_path / "r.pdf")
-    assert len(_pages(pdf, tmp_path)) == 3
+    assert len(_pages(pdf, tmp_path)) == 4  # cover, time plots, definitions (two pages)
     assert "Change since first visit" not in _text(pdf)
 
 
@@ -127,7 +127,7 @@ def test_anonymised_report_hides_name_source_and_snapshots(tmp_path, snapshot):
     assert PID in text
     assert "jane" not in text.lower()  # neither the name nor the file name carrying it
     assert "left out" in text
-    assert len(_pages(pdf, tmp_path)) == 4  # the snapshot shows the person: left out
+    assert len(_pages(pdf, tmp_path)) == 5  # the snapshot shows the person: left out
 
 
 def test_patient_report_three_sessions(tmp_path):
@@ -136,7 +136,7 @@ def test_patient_report_three_sessions(tmp_path):
         s["samples"] = None
     pdf = patient_report({"id": PID, "display_name": NAME}, sessions, tmp_path / "p.pdf")
     pages = _pages(pdf, tmp_path)
-    assert len(pages) == 3  # sessions table, progress, definitions
+    assert len(pages) == 4  # sessions table, progress, definitions (two pages)
     assert imread(pages[1])[..., :3].std() > 0.05
     text = _text(pdf)
     assert "Posture Monitor patient report" in text and NAME in text

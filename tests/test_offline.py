@@ -62,11 +62,19 @@ def test_the_parser_sees_what_a_leak_looks_like(tmp_path):
 
 
 def test_proxy_variables_point_at_closed_loopback(monkeypatch):
+    from posture_monitor.core import offline
+
+    for name in offline.PROXY_VARIABLES + offline.NO_PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)  # restored after the test
+    monkeypatch.setattr(offline, "_ORIGINAL", None)
     monkeypatch.setenv("NO_PROXY", "*")
     monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
     keep_native_libraries_offline()
     assert os.environ["https_proxy"] == os.environ["HTTPS_PROXY"] == CLOSED_LOOPBACK_PROXY
     assert "NO_PROXY" not in os.environ  # "*" would let curl connect directly again
+    child = offline.environment_for_children()  # the user's own settings, for pip
+    assert child["https_proxy"] == "http://proxy.example:3128" and child["NO_PROXY"] == "*"
+    assert "HTTPS_PROXY" not in child
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 
+from posture_monitor.core.offline import environment_for_children
 from tests.conftest import ROOT, read_rows
 
 
@@ -14,8 +15,11 @@ from tests.conftest import ROOT, read_rows
 def test_wheel_installs_into_an_empty_venv_and_analyzes_a_real_video(tmp_path,
                                                                       sports2d_video):
     wheels = tmp_path / "wheels"
+    # pip reaches PyPI: with the user's proxy settings, not the closed loopback port that an
+    # earlier in-process MediaPipe test put into this process (core/offline.py)
+    net = environment_for_children()
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(wheels),
-                    str(ROOT)], check=True, capture_output=True, timeout=600)
+                    str(ROOT)], check=True, capture_output=True, timeout=600, env=net)
     (wheel,) = wheels.glob("posture_monitor-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for member in ("posture_monitor/_data/models/pose_landmarker_full.task",
@@ -29,7 +33,7 @@ def test_wheel_installs_into_an_empty_venv_and_analyzes_a_real_video(tmp_path,
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                          str(wheel)], capture_output=True, text=True, timeout=900)
+                          str(wheel)], capture_output=True, text=True, timeout=900, env=net)
     assert pip.returncode == 0, pip.stderr[-2000:]
     work = tmp_path / "elsewhere"  # far from the source tree: only the wheel's data counts
     work.mkdir()

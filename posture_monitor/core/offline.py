@@ -24,13 +24,31 @@ PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY",
                    "all_proxy", "ALL_PROXY")  # fmt: skip
 # An exemption list would let curl connect directly again ("*" exempts every host).
 NO_PROXY_VARIABLES = ("no_proxy", "NO_PROXY")
+# The user's own values, before we replaced them: a child process that does need the
+# network (pip in the packaging tests) gets them back through `environment_for_children`.
+_ORIGINAL: dict[str, str | None] | None = None
 
 
 def keep_native_libraries_offline() -> None:
     """Point every proxy variable of this process at a closed loopback port; idempotent.
 
     Call before any native library that may phone home is loaded (MediaPipe)."""
+    global _ORIGINAL
+    if _ORIGINAL is None:
+        _ORIGINAL = {n: os.environ.get(n) for n in PROXY_VARIABLES + NO_PROXY_VARIABLES}
     for name in PROXY_VARIABLES:
         os.environ[name] = CLOSED_LOOPBACK_PROXY
     for name in NO_PROXY_VARIABLES:
         os.environ.pop(name, None)
+
+
+def environment_for_children() -> dict[str, str]:
+    """This process's environment with the user's own proxy settings put back, for a
+    child process that is meant to reach the network (never one that loads MediaPipe)."""
+    env = dict(os.environ)
+    for name, value in (_ORIGINAL or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env

@@ -42,6 +42,8 @@ test: $(STAMP)
 		echo "$$pkgs missing: the X11 window tests (tests/test_xcb.py) will be skipped"
 	$(PY) tools/fetch_test_media.py
 	$(PY) -m ruff check posture_monitor tests bench tools app
+	@# layers, bans (no Qt/TensorFlow in the core) and no cycles: [tool.importlinter]
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from posture_monitor.core.classifier import PostureClassifier, resolve_classifier  # noqa: E402
-from posture_monitor.core.features import compute_features  # noqa: E402
-from posture_monitor.core.metrics import measure  # noqa: E402
+from posture_monitor.core.classify.classifier import PostureClassifier, resolve_classifier  # noqa: E402
+from posture_monitor.core.classify.features import compute_features  # noqa: E402
+from posture_monitor.core.measure.metrics import measure  # noqa: E402
 from posture_monitor.training.synthetic import generate  # noqa: E402
 
 

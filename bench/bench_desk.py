@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 import cv2  # noqa: E402
 
-from posture_monitor.core.live import LiveEngine  # noqa: E402
-from posture_monitor.core.settings import AnalysisSettings  # noqa: E402
-from posture_monitor.core.sources import VideoAsCameraSource  # noqa: E402
+from posture_monitor.core.capture.sources import VideoAsCameraSource  # noqa: E402
+from posture_monitor.core.common.settings import AnalysisSettings  # noqa: E402
+from posture_monitor.core.run.live import LiveEngine  # noqa: E402
 
 DESK_HZ, DESK_FAST_HZ = 2.0, 5.0
 

@@ -28,8 +28,8 @@ if not os.environ.get("DISPLAY"):
 from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from posture_monitor.core.app_settings import AppSettings  # noqa: E402
-from posture_monitor.core.sources import VideoAsCameraSource  # noqa: E402
+from posture_monitor.core.capture.sources import VideoAsCameraSource  # noqa: E402
+from posture_monitor.core.records.app_settings import AppSettings  # noqa: E402
 from posture_monitor.gui.main_window import MainWindow  # noqa: E402
 
 

@@ -24,8 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from posture_monitor.core.definitions import METRIC_BY_COLUMN  # noqa: E402
-from posture_monitor.core.store import SAMPLE_COLUMNS, TEXT_COLUMNS  # noqa: E402
+from posture_monitor.core.measure.definitions import METRIC_BY_COLUMN  # noqa: E402
+from posture_monitor.core.records.store import SAMPLE_COLUMNS, TEXT_COLUMNS  # noqa: E402
 
 
 def write_csv(path: Path, megabytes: float, columns=SAMPLE_COLUMNS, seed: int = 0) -> int:

@@ -32,8 +32,8 @@ os.environ["POSTURE_MONITOR_DATA_HOME"] = str(_TMP / "data")  # never the user's
 from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from posture_monitor.core.app_settings import AppSettings  # noqa: E402
-from posture_monitor.core.sources import VideoAsCameraSource  # noqa: E402
+from posture_monitor.core.capture.sources import VideoAsCameraSource  # noqa: E402
+from posture_monitor.core.records.app_settings import AppSettings  # noqa: E402
 from posture_monitor.gui.main_window import MainWindow  # noqa: E402
 
 BLOCK_S = 600

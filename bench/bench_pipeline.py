@@ -23,15 +23,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import cv2  # noqa: E402
 
-from posture_monitor.core.mediapipe_import import import_mediapipe  # noqa: E402
+from posture_monitor.core.vision.mediapipe_import import import_mediapipe  # noqa: E402
 
 mp, BaseOptions, vision = import_mediapipe()
 
-from posture_monitor.core.analysis import analyze_source  # noqa: E402
-from posture_monitor.core.model_files import resolve_pose_model  # noqa: E402
-from posture_monitor.core.native_log import quiet_native_stderr  # noqa: E402
-from posture_monitor.core.settings import AnalysisSettings  # noqa: E402
-from posture_monitor.core.sources import open_source  # noqa: E402
+from posture_monitor.core.capture.sources import open_source  # noqa: E402
+from posture_monitor.core.common.native_log import quiet_native_stderr  # noqa: E402
+from posture_monitor.core.common.settings import AnalysisSettings  # noqa: E402
+from posture_monitor.core.run.analysis import analyze_source  # noqa: E402
+from posture_monitor.core.vision.model_files import resolve_pose_model  # noqa: E402
 
 
 def bare_loop(video: Path, model_path: Path) -> tuple[float, int]:

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from posture_monitor.core.definitions import METRIC_BY_COLUMN, METRIC_COLUMNS  # noqa: E402
+from posture_monitor.core.measure.definitions import METRIC_BY_COLUMN, METRIC_COLUMNS  # noqa: E402
 
 CLIPS = ("front_cam2.mp4", "front_low_cam0.mp4")
 FOLDERS = (ROOT / "tests" / "fixtures" / "desk_webcam_bsd2",
@@ -50,10 +50,10 @@ def default_folder() -> Path:
 
 def track(video: Path, model: str = "full") -> dict:
     """Per-frame time, view and metric values of one clip through the shipped pipeline."""
-    from posture_monitor.core.frames import iter_frames
-    from posture_monitor.core.pipeline import PosePipeline
-    from posture_monitor.core.settings import AnalysisSettings
-    from posture_monitor.core.sources import open_source
+    from posture_monitor.core.capture.frames import iter_frames
+    from posture_monitor.core.capture.sources import open_source
+    from posture_monitor.core.common.settings import AnalysisSettings
+    from posture_monitor.core.posture.pipeline import PosePipeline
 
     settings = AnalysisSettings(model=model, classifier="none")  # smoothing on, as shipped
     t, views, values = [], [], {c: [] for c in METRIC_COLUMNS}

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from posture_monitor.core.settings import SmoothingSettings  # noqa: E402
-from posture_monitor.core.smoothing import OneEuroFilter  # noqa: E402
+from posture_monitor.core.common.settings import SmoothingSettings  # noqa: E402
+from posture_monitor.core.vision.smoothing import OneEuroFilter  # noqa: E402
 
 FPS = 30.0
 
@@ -47,11 +47,11 @@ def ramp_lag(speed: float) -> float:
 
 
 def video_lag(video: Path) -> None:
-    from posture_monitor.core.frames import iter_frames
-    from posture_monitor.core.landmarks import INDEX
-    from posture_monitor.core.pipeline import PosePipeline
-    from posture_monitor.core.settings import AnalysisSettings
-    from posture_monitor.core.sources import open_source
+    from posture_monitor.core.capture.frames import iter_frames
+    from posture_monitor.core.capture.sources import open_source
+    from posture_monitor.core.common.settings import AnalysisSettings
+    from posture_monitor.core.posture.pipeline import PosePipeline
+    from posture_monitor.core.vision.landmarks import INDEX
 
     tracks = {}
     for smooth in (False, True):

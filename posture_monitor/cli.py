@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from posture_monitor import __version__
-from posture_monitor.core.errors import (
+from posture_monitor.core.common.errors import (
     EXIT_USAGE,
     CalibrationError,
     OutputError,
@@ -164,8 +164,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace):
-    from posture_monitor.core.alerts import AlertSettings
-    from posture_monitor.core.settings import AnalysisSettings, SmoothingSettings
+    from posture_monitor.core.common.settings import (
+        AlertSettings,
+        AnalysisSettings,
+        SmoothingSettings,
+    )
 
     if not 0 <= args.onset <= 60:
         raise UserError(f"--onset must be between 0 and 60 seconds, not {args.onset:g}")
@@ -193,7 +196,7 @@ RESULT_SUFFIXES = (".csv", ".json")
 def _check_outputs(out_dir: Path, stems: list[str], overwrite: bool) -> None:
     """Before any work: `--out` is a folder this process can write, no result file is the
     database or a folder, and no earlier result is replaced unless --overwrite."""
-    from posture_monitor.core.outputs import check_output_dir, check_result_files
+    from posture_monitor.core.records.outputs import check_output_dir, check_result_files
 
     check_output_dir(out_dir)
     check_result_files(out_dir, stems, RESULT_SUFFIXES, overwrite)
@@ -226,14 +229,14 @@ def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False
     write (a full disk) stops the batch: nothing more can be written there."""
     from contextlib import ExitStack
 
-    from posture_monitor.core.analysis import analyze_source
-    from posture_monitor.core.model_files import resolve_pose_model
-    from posture_monitor.core.sources import open_source
+    from posture_monitor.core.capture.sources import open_source
+    from posture_monitor.core.run.analysis import analyze_source
+    from posture_monitor.core.vision.model_files import resolve_pose_model
     from posture_monitor.progress import ProgressBar
 
     model = resolve_pose_model(settings.model)  # fail once, before any input
     if settings.classifier != "none":
-        from posture_monitor.core.classifier import resolve_classifier
+        from posture_monitor.core.classify.classifier import resolve_classifier
 
         resolve_classifier(settings.classifier)
     used: set[str] = set()
@@ -249,7 +252,7 @@ def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False
     with ExitStack() as stack:
         store = None
         if patient is not None:
-            from posture_monitor.core.store import Store
+            from posture_monitor.core.records.store import Store
 
             store = stack.enter_context(Store())  # an unusable database: one line, now
         for spec, stem in zip(inputs, stems, strict=True):
@@ -292,7 +295,7 @@ class _LazySession:
     and no empty 'interrupted' session is left behind."""
 
     def __init__(self, store, patient: str, source: str, model: str, settings: dict) -> None:
-        from posture_monitor.core.store import now_iso
+        from posture_monitor.core.records.store import now_iso
 
         self.store, self.patient = store, patient
         self.args = (source, model, settings)
@@ -313,7 +316,7 @@ class _LazySession:
 
     def add_result(self, result) -> None:
         if self.writer is None:
-            from posture_monitor.core.store import SampleWriter
+            from posture_monitor.core.records.store import SampleWriter
 
             if self.store.patient(self.patient) is None:
                 self._stored(self.store.add_patient, self.patient)
@@ -323,7 +326,7 @@ class _LazySession:
         self._stored(self.writer.add_result, result)
 
     def finish(self, status: str, csv_path: Path) -> None:
-        from posture_monitor.core.store import summarize
+        from posture_monitor.core.records.store import summarize
 
         if self.id is None:
             return
@@ -338,7 +341,7 @@ def _analyze_and_save(source, out_dir, stem, settings, model, bar, stop, max_fra
     """`analyze` that also stores the input as a session in the local database."""
     import contextlib
 
-    from posture_monitor.core.analysis import analyze_source
+    from posture_monitor.core.run.analysis import analyze_source
 
     session = _LazySession(store, patient, source.description, model.name,
                            settings.to_dict())
@@ -376,8 +379,8 @@ def _gui_available() -> bool:
 
 def cmd_start(args: argparse.Namespace) -> int:
     """The main job: camera, else the bundled sample; a window, else headless CSV."""
-    from posture_monitor.core.resources import sample_video
-    from posture_monitor.core.sources import CameraSource
+    from posture_monitor.core.capture.sources import CameraSource
+    from posture_monitor.core.common.resources import sample_video
 
     if _has_display():
         from posture_monitor.gui.platform_check import check_qt_platform
@@ -397,7 +400,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         return run_gui(source, args.model, loop=sample)
     reason = ("No display found" if not _has_display()
               else "The desktop window cannot start (Qt failed to load)")
-    from posture_monitor.core.paths import sessions_dir
+    from posture_monitor.core.common.paths import sessions_dir
 
     out_dir = args.out or sessions_dir()
     print(f"{reason}: analysing headless into CSV in {out_dir}.")
@@ -414,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help", "--version")):
         argv = ["start", *argv]
     args = parser.parse_args(argv)
-    from posture_monitor.core.private_files import make_private_by_default
+    from posture_monitor.core.common.private_files import make_private_by_default
 
     make_private_by_default()  # every file and folder this process creates: user-only
     try:

@@ -8,8 +8,9 @@ import json
 import sys
 from pathlib import Path
 
-from posture_monitor.core.errors import UserError
-from posture_monitor.core.safe_text import printable
+from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.common.safe_text import printable
+from posture_monitor.core.records import store_io
 
 OVERWRITE_HELP = "replace FILE (and its .json) if it exists; never the session database"
 
@@ -49,7 +50,7 @@ def add_parsers(sub) -> None:
 
 
 def _open():
-    from posture_monitor.core.store import Store
+    from posture_monitor.core.records.store import Store
 
     return Store()
 
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "import":
             if not args.csv.is_file():
                 raise UserError(f"not found: {args.csv}")
-            sid = store.import_session(args.csv, args.patient, again=args.again)
+            sid = store_io.import_session(store, args.csv, args.patient, again=args.again)
             print(f"imported as session {sid}")
             return 0
         if args.action == "delete":
@@ -123,7 +124,7 @@ def _delete(store, session_id: int, yes: bool) -> int:
 def _note_changed_csv(session: dict) -> None:
     """One line on stderr when the session's CSV is not the file that was stored: what
     this command shows comes from the database's own samples, not from that file."""
-    from posture_monitor.core.store import csv_changed
+    from posture_monitor.core.records.store import csv_changed
 
     note = csv_changed(session)
     if note:
@@ -134,7 +135,7 @@ def _note_changed_csv(session: dict) -> None:
 def _writing(path: Path, write, option: str) -> None:
     """Run `write()`; a failed write (a full disk, a read-only place, a folder) is one
     line naming the path and the fix."""
-    from posture_monitor.core.outputs import output_error
+    from posture_monitor.core.records.outputs import output_error
 
     try:
         write()
@@ -144,7 +145,7 @@ def _writing(path: Path, write, option: str) -> None:
 
 def _export(store, session_id: int, path: Path, anonymize: bool,
             overwrite: bool = False) -> None:
-    from posture_monitor.core.outputs import check_output_file
+    from posture_monitor.core.records.outputs import check_output_file
 
     session = store.session(session_id)  # an unknown id first: nothing is written
     sidecar = path.with_suffix(".json")
@@ -154,13 +155,13 @@ def _export(store, session_id: int, path: Path, anonymize: bool,
     check_output_file(path, overwrite, "--out")
     check_output_file(sidecar, overwrite, "--out")
     _note_changed_csv(session)
-    _writing(path, lambda: store.export_session(session_id, path, anonymize=anonymize),
+    _writing(path, lambda: store_io.export_session(store, session_id, path, anonymize=anonymize),
              "--out")
 
 
 def _report(store, args) -> int:
-    from posture_monitor.core.outputs import check_output_file
-    from posture_monitor.core.report import patient_report, session_report
+    from posture_monitor.core.records.outputs import check_output_file
+    from posture_monitor.core.records.report import patient_report, session_report
 
     store.check_integrity()  # a damaged file: one line (keep a copy), not a wrong report
     if args.session is not None:

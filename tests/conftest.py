@@ -40,7 +40,7 @@ def sports2d_video(media_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def full_model():
-    from posture_monitor.core.model_files import resolve_pose_model
+    from posture_monitor.core.vision.model_files import resolve_pose_model
 
     return resolve_pose_model("full")
 
@@ -51,7 +51,7 @@ def make_window(qtbot, tmp_path):
     every window is closed afterwards and must leave no engine thread running."""
     import threading
 
-    from posture_monitor.core.app_settings import AppSettings
+    from posture_monitor.core.records.app_settings import AppSettings
     from posture_monitor.gui.main_window import MainWindow
 
     windows = []

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from posture_monitor.core.landmarks import COUNT, INDEX
-from posture_monitor.core.pose import Pose
+from posture_monitor.core.vision.landmarks import COUNT, INDEX
+from posture_monitor.core.vision.pose import Pose
 
 W, H = 1280, 720  # non-square on purpose: angles must be computed in pixels
 

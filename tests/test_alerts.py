@@ -2,7 +2,8 @@
 
 import pytest
 
-from posture_monitor.core.alerts import AlertEngine, AlertRule, AlertSettings, AlertState
+from posture_monitor.core.common.settings import AlertSettings
+from posture_monitor.core.posture.alerts import AlertEngine, AlertRule, AlertState
 
 RULE = AlertRule("p_trunk_flexion", "above", 0.5, 0.15, "Trunk flexion")
 SETTINGS = AlertSettings(onset_s=10, clear_s=2, cooldown_s=30, grace_s=5, away_after_s=3)
@@ -138,10 +139,10 @@ def test_analyze_marks_one_alert_during_the_real_slouch(tmp_path):
     """Real photos as a sequence: upright 20 s, slouched 30 s, upright 20 s at 10 fps."""
     from fetch_test_media import seated_sequence
 
-    from posture_monitor.core.analysis import analyze_source
-    from posture_monitor.core.model_files import resolve_pose_model
-    from posture_monitor.core.settings import AnalysisSettings
-    from posture_monitor.core.sources import open_source
+    from posture_monitor.core.capture.sources import open_source
+    from posture_monitor.core.common.settings import AnalysisSettings
+    from posture_monitor.core.run.analysis import analyze_source
+    from posture_monitor.core.vision.model_files import resolve_pose_model
     from tests.conftest import read_rows
 
     settings = AnalysisSettings(model="lite")  # default onset 10 s, clear 2 s
@@ -182,7 +183,7 @@ def _alert_reason(rule, values, seconds=12.0):
 
 
 def test_front_rules_phrase_their_reason_for_the_patient():
-    from posture_monitor.core.alerts import BASELINE_RULES
+    from posture_monitor.core.posture.alerts import BASELINE_RULES
 
     rules = {r.key: r for r in BASELINE_RULES}
     assert _alert_reason(rules["dev_head_fwd_cm"], {"dev_head_fwd_cm": 4.4, "head_fwd_cm": 11.2}
@@ -220,7 +221,7 @@ def test_front_defaults_lie_beyond_the_recorded_noise():
     """Each front-view default is beyond the SDC95 of a still person at an eye-level webcam
     with at least a 10 % margin, the 3D ones also beyond the worst clip's (bench/
     front_noise.py on the real desk clips; re-measured in tests/test_baseline_from.py)."""
-    from posture_monitor.core.alerts import (
+    from posture_monitor.core.posture.alerts import (
         BASELINE_RULES,
         FRONT_NOISE_SDC95,
         FRONT_NOISE_SDC95_EYE_LEVEL,

@@ -7,7 +7,8 @@ from dataclasses import asdict
 
 import pytest
 
-from posture_monitor.core.app_settings import (
+from posture_monitor.core.common.settings import AnalysisSettings
+from posture_monitor.core.records.app_settings import (
     ENV_CONFIG_DIR,
     AppSettings,
     after_dialog,
@@ -15,7 +16,6 @@ from posture_monitor.core.app_settings import (
     save_settings,
     settings_path,
 )
-from posture_monitor.core.settings import AnalysisSettings
 
 
 def test_defaults_are_valid_and_private():

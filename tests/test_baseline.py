@@ -9,17 +9,17 @@ import os
 import numpy as np
 import pytest
 
-from posture_monitor.core.baseline import (
+from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.measure.metrics import measure
+from posture_monitor.core.measure.person import person_position
+from posture_monitor.core.posture.baseline import (
     Baseline,
     BaselineCollector,
     MetricStats,
     Profile,
     ProfileStore,
-    person_position,
     setup_change,
 )
-from posture_monitor.core.errors import UserError
-from posture_monitor.core.metrics import measure
 
 pytestmark = pytest.mark.slow
 
@@ -28,10 +28,10 @@ pytestmark = pytest.mark.slow
 def results():
     from fetch_test_media import seated_sequence
 
-    from posture_monitor.core.frames import iter_frames
-    from posture_monitor.core.pipeline import PosePipeline
-    from posture_monitor.core.settings import AnalysisSettings
-    from posture_monitor.core.sources import open_source
+    from posture_monitor.core.capture.frames import iter_frames
+    from posture_monitor.core.capture.sources import open_source
+    from posture_monitor.core.common.settings import AnalysisSettings
+    from posture_monitor.core.posture.pipeline import PosePipeline
 
     with PosePipeline(AnalysisSettings(model="lite")) as pipe, \
             open_source(seated_sequence()) as src:

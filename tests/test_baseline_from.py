@@ -23,7 +23,7 @@ from tests.conftest import FIXTURES, ROOT, SEATED, read_rows
 CLI = [sys.executable, "-m", "posture_monitor"]
 DESK = FIXTURES / "desk_webcam_bsd2"
 DESK_CLIPS = ("front_cam2.mp4", "front_low_cam0.mp4")
-# what the front forward-head and slouch rules say (core/alerts.py BASELINE_RULES)
+# what the front forward-head and slouch rules say (core/posture/alerts.py BASELINE_RULES)
 FRONT_MESSAGES = ("Head forward", "Head lowered", "Head forward and down", "Slouching")
 
 
@@ -161,7 +161,7 @@ def test_front_defaults_lie_beyond_the_noise_measured_again():
     sys.path.insert(0, str(ROOT / "bench"))
     from front_noise import summarize, track
 
-    from posture_monitor.core.alerts import (
+    from posture_monitor.core.posture.alerts import (
         BASELINE_RULES,
         FRONT_NOISE_SDC95,
         FRONT_NOISE_SDC95_EYE_LEVEL,
@@ -184,9 +184,9 @@ def test_front_defaults_lie_beyond_the_noise_measured_again():
 def test_live_source_takes_the_baseline_from_end_on(tmp_path, full_model):
     """A source that cannot seek (a camera) takes the baseline live over START..END and
     applies it from END on, with the grace period from END."""
-    from posture_monitor.core.analysis import analyze_source
-    from posture_monitor.core.settings import AnalysisSettings
-    from posture_monitor.core.sources import FrameSource, VideoFileSource
+    from posture_monitor.core.capture.sources import FrameSource, VideoFileSource
+    from posture_monitor.core.common.settings import AnalysisSettings
+    from posture_monitor.core.run.analysis import analyze_source
 
     class NoSeek(FrameSource):  # a file in a camera's place, at full speed
         def __init__(self, path):
@@ -216,7 +216,7 @@ def test_live_source_takes_the_baseline_from_end_on(tmp_path, full_model):
 def test_two_point_rules_use_each_measure_own_unit():
     """The window's two-point calibration on a front-view baseline: a ratio gets a ratio
     rule whose dead zone is a ratio too (a 2-degree dead zone would never let it end)."""
-    from posture_monitor.core.baseline import Baseline, MetricStats
+    from posture_monitor.core.posture.baseline import Baseline, MetricStats
     from posture_monitor.gui.calibration import personal_rules
 
     b = Baseline("2026-01-01T00:00:00", "front",

@@ -6,19 +6,19 @@ import shutil
 import numpy as np
 import pytest
 
-from posture_monitor.core.classifier import PostureClassifier, resolve_classifier
-from posture_monitor.core.errors import ModelError
-from posture_monitor.core.features import (
+from posture_monitor.core.capture.sources import open_source
+from posture_monitor.core.classify.classifier import PostureClassifier, resolve_classifier
+from posture_monitor.core.classify.features import (
     FEATURE_VERSION,
     N_FEATURES,
     compute_features,
     feature_names,
 )
-from posture_monitor.core.labels import LABEL_NAMES, LABELS
-from posture_monitor.core.landmarks import INDEX
-from posture_monitor.core.metrics import measure
-from posture_monitor.core.pipeline import PosePipeline
-from posture_monitor.core.sources import open_source
+from posture_monitor.core.classify.labels import LABEL_NAMES, LABELS
+from posture_monitor.core.common.errors import ModelError
+from posture_monitor.core.measure.metrics import measure
+from posture_monitor.core.posture.pipeline import PosePipeline
+from posture_monitor.core.vision.landmarks import INDEX
 from tests.conftest import FIXTURES, SEATED, read_rows
 from tests.posegen import H, W, side_pose
 

@@ -10,8 +10,8 @@ import zipfile
 
 import pytest
 
-from posture_monitor.core.features import FEATURE_VERSION
-from posture_monitor.core.model_files import file_sha256, resolve_pose_model
+from posture_monitor.core.classify.features import FEATURE_VERSION
+from posture_monitor.core.vision.model_files import file_sha256, resolve_pose_model
 from tests.conftest import FIXTURES, ROOT, SEATED, read_rows
 
 CLI = [sys.executable, "-m", "posture_monitor"]

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from posture_monitor.core.app_settings import AppSettings, load_settings, save_settings
-from posture_monitor.core.baseline import Baseline, MetricStats, Profile, ProfileStore
-from posture_monitor.core.errors import UserError
-from posture_monitor.core.store import (
+from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.posture.baseline import Baseline, MetricStats, Profile, ProfileStore
+from posture_monitor.core.records.app_settings import AppSettings, load_settings, save_settings
+from posture_monitor.core.records.store import (
     DB_NAME,
     DamagedStoreError,
     SampleWriter,
@@ -83,7 +83,7 @@ def test_a_folder_at_the_settings_path_is_one_line_and_stays(tmp_path):
 def test_a_pipe_at_the_settings_path_never_blocks_the_reader(tmp_path):
     path = tmp_path / "settings.json"
     os.mkfifo(path)  # reading it would wait for a writer forever
-    code = ("from posture_monitor.core.app_settings import load_settings\n"
+    code = ("from posture_monitor.core.records.app_settings import load_settings\n"
             f"print(load_settings({str(path)!r})[1])\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, timeout=60)
@@ -119,7 +119,7 @@ def test_clean_settings_files_are_saved_without_a_copy(tmp_path):
 
 
 def test_an_earlier_copy_is_never_overwritten(tmp_path, monkeypatch):
-    import posture_monitor.core.private_files as private_files
+    import posture_monitor.core.common.private_files as private_files
 
     monkeypatch.setattr(private_files.time, "strftime", lambda fmt: "20260101-120000")
     path = tmp_path / "settings.json"
@@ -460,7 +460,7 @@ WINDOW = """
 import gc, json, sys
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
-from posture_monitor.core.app_settings import AppSettings
+from posture_monitor.core.records.app_settings import AppSettings
 from posture_monitor.gui.main_window import MainWindow
 app = QApplication([])
 tmp, home = Path(sys.argv[1]), Path(sys.argv[2])

@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from posture_monitor.core.baseline import ProfileStore
-from posture_monitor.core.desk import BreakTimer, PostureTally
-from posture_monitor.core.live import LiveEngine
-from posture_monitor.core.settings import AnalysisSettings
-from posture_monitor.core.sources import VideoAsCameraSource
+from posture_monitor.core.capture.sources import VideoAsCameraSource
+from posture_monitor.core.common.settings import AnalysisSettings
+from posture_monitor.core.posture.baseline import ProfileStore
+from posture_monitor.core.posture.desk import BreakTimer, PostureTally
+from posture_monitor.core.run.live import LiveEngine
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_calibration_profile_and_a_real_alert(window, qtbot, seq, tmp_path):
 
 
 def test_profile_switching(window, qtbot, seq, tmp_path):
-    from posture_monitor.core.baseline import Baseline, MetricStats, Profile
+    from posture_monitor.core.posture.baseline import Baseline, MetricStats, Profile
 
     w = window(str(seq))
     camera = w.engine.source.description
@@ -64,7 +64,7 @@ def test_profile_switching(window, qtbot, seq, tmp_path):
 
 def test_changed_setup_pauses_alerts_and_asks_to_recalibrate(window, qtbot, seq,
                                                               sports2d_video):
-    from posture_monitor.core.baseline import Baseline, MetricStats
+    from posture_monitor.core.posture.baseline import Baseline, MetricStats
 
     w = window("0", lambda: VideoAsCameraSource(sports2d_video))
     qtbot.waitUntil(lambda: w.frames_shown > 5, timeout=60_000)

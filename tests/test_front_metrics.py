@@ -5,13 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from posture_monitor.core.landmarks import INDEX
-from posture_monitor.core.metrics import (
+from posture_monitor.core.measure.metrics import (
     BITRAGION_CM,
     NOSE_AHEAD_OF_TRAGUS_CM,
     NOSE_BELOW_TRAGUS_CM,
     measure,
 )
+from posture_monitor.core.vision.landmarks import INDEX
 from tests.posegen import H, W, front_pose, put, side_pose
 
 FRONT_ONLY = ("head_fwd_cm", "head_size_ratio", "neck_height_ratio", "head_pitch_deg",

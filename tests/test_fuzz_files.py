@@ -12,8 +12,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from posture_monitor.core.app_settings import AppSettings, load_settings, save_settings
-from posture_monitor.core.baseline import Baseline, MetricStats, Profile, ProfileStore
+from posture_monitor.core.posture.baseline import Baseline, MetricStats, Profile, ProfileStore
+from posture_monitor.core.records.app_settings import AppSettings, load_settings, save_settings
 
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

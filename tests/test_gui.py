@@ -13,8 +13,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from posture_monitor.core.recorder import csv_columns
-from posture_monitor.core.sources import VideoAsCameraSource
+from posture_monitor.core.capture.sources import VideoAsCameraSource
+from posture_monitor.core.records.recorder import csv_columns
 from tests.conftest import FIXTURES, ROOT, read_rows
 from tests.test_overlay import facing  # noqa: F401 - a fixture: a real front-view frame
 
@@ -203,11 +203,11 @@ def test_front_view_in_the_window_values_reasons_and_plot(make_window, qtbot):
 
 
 def test_side_panel_front_measures_baseline_and_reasons(qtbot, facing):  # noqa: F811
-    from posture_monitor.core.baseline import Baseline, MetricStats
-    from posture_monitor.core.definitions import METRIC_COLUMNS
-    from posture_monitor.core.landmarks import INDEX
-    from posture_monitor.core.metrics import Measurement, measure
-    from posture_monitor.core.pose import Pose
+    from posture_monitor.core.measure.definitions import METRIC_COLUMNS
+    from posture_monitor.core.measure.metrics import Measurement, measure
+    from posture_monitor.core.posture.baseline import Baseline, MetricStats
+    from posture_monitor.core.vision.landmarks import INDEX
+    from posture_monitor.core.vision.pose import Pose
     from posture_monitor.gui.side_panel import SidePanel
 
     panel = SidePanel()
@@ -253,7 +253,7 @@ def test_side_panel_front_measures_baseline_and_reasons(qtbot, facing):  # noqa:
 
 def test_unloadable_classifier_costs_only_the_labels(make_window, qtbot, monkeypatch,
                                                      sports2d_video, tmp_path):
-    from posture_monitor.core.app_settings import AppSettings
+    from posture_monitor.core.records.app_settings import AppSettings
 
     missing = tmp_path / "missing.tflite"  # or one built for other features: same path
     original = AppSettings.to_analysis_settings

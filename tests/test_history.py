@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from posture_monitor.core.store import Store
+from posture_monitor.core.records.store import Store
 from tests.conftest import ROOT
 
 CLI = [sys.executable, "-m", "posture_monitor"]
@@ -108,7 +108,7 @@ def test_history_view_and_side_by_side_comparison(two_sessions, qtbot):
 
 def test_recording_from_the_window_goes_into_the_store(make_window, qtbot, sports2d_video,
                                                       tmp_path):
-    from posture_monitor.core.sources import VideoAsCameraSource
+    from posture_monitor.core.capture.sources import VideoAsCameraSource
 
     w = make_window("0", lambda: VideoAsCameraSource(sports2d_video))
     qtbot.waitUntil(lambda: w.frames_shown > 5, timeout=60_000)

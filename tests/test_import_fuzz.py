@@ -18,10 +18,11 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from posture_monitor.core.definitions import VIEWS
-from posture_monitor.core.errors import UserError
-from posture_monitor.core.report_format import _duration, _fmt, _share, _when
-from posture_monitor.core.store import (
+from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.measure.definitions import VIEWS
+from posture_monitor.core.records import store_io
+from posture_monitor.core.records.report_format import _duration, _fmt, _share, _when
+from posture_monitor.core.records.store import (
     ALERT_STATES,
     SAMPLE_COLUMNS,
     SUMMARY_RANGES,
@@ -30,7 +31,7 @@ from posture_monitor.core.store import (
     Store,
     summarize,
 )
-from posture_monitor.core.store_io import EXPORT_FORMAT
+from posture_monitor.core.records.store_io import EXPORT_FORMAT
 
 # Set on this test only (a profile would change other modules' fuzz tests too).
 EXAMPLES = int(os.environ.get("IMPORT_FUZZ_EXAMPLES", "150"))
@@ -152,7 +153,7 @@ def base(tmp_path_factory):
                    "alert_state": "ok"})
         w.close()
         store.finish_session(sid, summarize(store.samples(sid)))
-        store.export_session(sid, folder / "exp.csv")
+        store_io.export_session(store, sid, folder / "exp.csv")
     with sqlite3.connect(db) as c:
         c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return db, json.loads((folder / "exp.json").read_text())
@@ -187,7 +188,7 @@ def test_no_input_breaks_the_import(base, csv_data, side_kind, patient, again):
         try:
             with Store(db) as store:
                 try:
-                    sid = store.import_session(path, patient or None, again=again)
+                    sid = store_io.import_session(store, path, patient or None, again=again)
                 except UserError as exc:
                     msg = str(exc)
                     assert msg and msg.isprintable(), repr(msg)  # one line, no escapes

@@ -21,8 +21,9 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from posture_monitor.core.errors import UserError
-from posture_monitor.core.store import SampleWriter, Store, summarize
+from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.records import store_io
+from posture_monitor.core.records.store import SampleWriter, Store, summarize
 from tests.conftest import ROOT
 
 CLI = [sys.executable, "-m", "posture_monitor"]
@@ -60,7 +61,7 @@ def export_pair(tmp_path, name="s"):
         w.close()
         store.finish_session(sid, summarize(store.samples(sid)))
         out = tmp_path / f"{name}.csv"
-        store.export_session(sid, out)
+        store_io.export_session(store, sid, out)
     return out, out.with_suffix(".json")
 
 
@@ -106,7 +107,7 @@ def test_a_sidecar_that_does_not_fit_is_refused_with_file_line_and_field(tmp_pat
     Store(db).close()
     before = dump(db)
     with Store(db) as store, pytest.raises(UserError) as exc:
-        store.import_session(csv_path)
+        store_io.import_session(store, csv_path)
     msg = str(exc.value)
     assert msg.isprintable() and str(side) in msg and f"field {field}:" in msg, msg
     line = int(msg.split(", line ")[1].split(",")[0])
@@ -127,12 +128,12 @@ def test_sidecars_that_are_no_json_are_refused_in_one_line(tmp_path):
     for text, expected in cases.items():
         side.write_text(text, encoding="utf-8")
         with Store(db) as store, pytest.raises(UserError) as exc:
-            store.import_session(csv_path)
+            store_io.import_session(store, csv_path)
         assert expected in str(exc.value) and "\n" not in str(exc.value)
     side.write_bytes(b'{"started": "\xe9t\xe9"}')
     with Store(db) as store, pytest.raises(UserError, match="line 1, column 14: byte 0xe9 is "
                                            "not UTF-8"):
-        store.import_session(csv_path)
+        store_io.import_session(store, csv_path)
 
 
 @pytest.mark.parametrize("cell,column,problem", [
@@ -158,7 +159,7 @@ def test_csv_values_outside_the_schema_are_refused(tmp_path, cell, column, probl
     Store(db).close()
     before = dump(db)
     with Store(db) as store, pytest.raises(UserError) as exc:
-        store.import_session(path, "P001")
+        store_io.import_session(store, path, "P001")
     msg = str(exc.value)
     assert msg.startswith(f"{path}, line 3, column {column}: ") and problem in msg, msg
     assert msg.isprintable()
@@ -311,7 +312,7 @@ def test_sessions_delete_asks_on_a_terminal_and_refuses_without_one(tmp_path):
 # -- finding 5: sessions whose process died -------------------------------------------------
 WRITER = """
 import os, sys, time
-from posture_monitor.core.store import SampleWriter, Store
+from posture_monitor.core.records.store import SampleWriter, Store
 store = Store(sys.argv[1])
 store.add_patient("P001")
 csv = sys.argv[3]
@@ -417,7 +418,7 @@ def test_text_that_could_drive_the_terminal_is_refused_at_the_door(tmp_path):
     with Store(tmp_path / "db") as store:
         for bad in ("P\x1b[31m1", "P\t1", "P\n1", "P\u202e1", " P1", "x" * 65):
             with pytest.raises(UserError) as exc:
-                store.import_session(csv_path, bad)
+                store_io.import_session(store, csv_path, bad)
             assert str(exc.value).isprintable(), exc.value
             with pytest.raises(UserError):
                 store.add_patient(bad)
@@ -425,7 +426,7 @@ def test_text_that_could_drive_the_terminal_is_refused_at_the_door(tmp_path):
     label = tmp_path / "label.csv"
     label.write_text("frame,time_s,posture_label\n0,0,\x1b[2Jupright\n")
     with Store(tmp_path / "db") as store, pytest.raises(UserError, match="U\\+001B"):
-        store.import_session(label, "P1")
+        store_io.import_session(store, label, "P1")
 
 
 def test_spreadsheet_csvs_import(tmp_path):
@@ -435,7 +436,7 @@ def test_spreadsheet_csvs_import(tmp_path):
         semi = tmp_path / "semi.csv"
         semi.write_text(HEADER.replace(",", ";") + ROWS.replace(",", ";") + ";;;;;\n")
         for path in (bom, semi):
-            sid = store.import_session(path, "P1")
+            sid = store_io.import_session(store, path, "P1")
             s = store.samples(sid)
             assert s["frame"].tolist() == [0, 1, 2] and s["cva_deg"][0] == 50.5
             assert s["view"][0] == "left" and s["alert_state"][2] == "warning"
@@ -448,11 +449,11 @@ def test_files_that_are_not_utf8_say_what_is_wrong(tmp_path):
     utf16.write_text(HEADER + ROWS, encoding="utf-16")
     with Store(tmp_path / "db") as store:
         with pytest.raises(UserError) as exc:
-            store.import_session(latin, "P1")
+            store_io.import_session(store, latin, "P1")
         assert str(exc.value).startswith(f"{latin}, line 5, column 16: byte 0xe9 is not UTF-8")
         assert "CSV UTF-8" in str(exc.value)
         with pytest.raises(UserError, match="is UTF-16 text: save it as UTF-8"):
-            store.import_session(utf16, "P1")
+            store_io.import_session(store, utf16, "P1")
         assert store.sessions() == []
 
 
@@ -461,7 +462,7 @@ def test_a_header_only_csv_is_refused(tmp_path):
     empty.write_text(HEADER)
     with Store(tmp_path / "db") as store:
         with pytest.raises(UserError, match="has a header but no rows"):
-            store.import_session(empty, "P1")
+            store_io.import_session(store, empty, "P1")
         assert store.sessions() == [] and store.patients() == []
 
 
@@ -481,7 +482,7 @@ def test_the_same_file_twice_is_refused_unless_asked(tmp_path):
     dup = tmp_path / "dup.csv"
     dup.write_text(HEADER + ROWS + "1,0.3,left,52,,ok\n")
     with Store(tmp_path / "db") as store, pytest.raises(UserError) as exc:
-        store.import_session(dup, "P1")
+        store_io.import_session(store, dup, "P1")
     assert str(exc.value).startswith(f"{dup}, line 5: frame 1 appears a second time")
 
 
@@ -496,7 +497,7 @@ def test_a_large_import_streams(tmp_path):
     with Store(tmp_path / "db") as store:
         tracemalloc.start()
         try:
-            sid = store.import_session(path, "P1")
+            sid = store_io.import_session(store, path, "P1")
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()

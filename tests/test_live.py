@@ -7,14 +7,14 @@ import time
 import numpy as np
 import pytest
 
-from posture_monitor.core.errors import SourceError
-from posture_monitor.core.live import BLANK_FRAMES, LiveEngine
-from posture_monitor.core.pipeline import FrameResult
-from posture_monitor.core.pose import Pose
-from posture_monitor.core.recorder import csv_columns
-from posture_monitor.core.settings import AnalysisSettings
-from posture_monitor.core.sources import Frame, VideoAsCameraSource, open_source
-from posture_monitor.core.timeline import Captured, DisplayTimeline
+from posture_monitor.core.capture.sources import Frame, VideoAsCameraSource, open_source
+from posture_monitor.core.common.errors import SourceError
+from posture_monitor.core.common.settings import AnalysisSettings
+from posture_monitor.core.posture.pipeline import FrameResult
+from posture_monitor.core.records.recorder import csv_columns
+from posture_monitor.core.run.live import BLANK_FRAMES, LiveEngine
+from posture_monitor.core.run.timeline import Captured, DisplayTimeline
+from posture_monitor.core.vision.pose import Pose
 from tests.conftest import read_rows
 
 LITE = AnalysisSettings(model="lite")
@@ -26,7 +26,7 @@ def _pose(x: float) -> Pose:
 
 
 def _result(index: int, x: float) -> FrameResult:
-    from posture_monitor.core.metrics import measure
+    from posture_monitor.core.measure.metrics import measure
 
     return FrameResult(Frame(index, index / 30, None), _pose(x), measure(None, 1, 1), 0, 0)
 

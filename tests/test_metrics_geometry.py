@@ -4,10 +4,10 @@ import math
 
 import pytest
 
-from posture_monitor.core.definitions import METRIC_COLUMNS, METRICS
-from posture_monitor.core.landmarks import INDEX
-from posture_monitor.core.metrics import classify_view, measure
-from posture_monitor.core.settings import QualitySettings
+from posture_monitor.core.common.settings import QualitySettings
+from posture_monitor.core.measure.definitions import METRIC_COLUMNS, METRICS
+from posture_monitor.core.measure.metrics import classify_view, measure
+from posture_monitor.core.vision.landmarks import INDEX
 from tests.posegen import H, W, blank_pose, front_pose, put, side_pose
 
 

@@ -1,5 +1,5 @@
 """Nothing leaves the machine: the real `analyze` and the real window under a system-call
-trace make no connection outside loopback and no DNS query (core/offline.py)."""
+trace make no connection outside loopback and no DNS query (core/common/offline.py)."""
 
 import ipaddress
 import os
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from posture_monitor.core.offline import CLOSED_LOOPBACK_PROXY, keep_native_libraries_offline
+from posture_monitor.core.common.offline import CLOSED_LOOPBACK_PROXY, keep_native_libraries_offline
 from tests.conftest import ROOT, read_rows
 
 pytestmark = pytest.mark.skipif(shutil.which("strace") is None,
@@ -62,7 +62,7 @@ def test_the_parser_sees_what_a_leak_looks_like(tmp_path):
 
 
 def test_proxy_variables_point_at_closed_loopback(monkeypatch):
-    from posture_monitor.core import offline
+    from posture_monitor.core.common import offline
 
     for name in offline.PROXY_VARIABLES + offline.NO_PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)  # restored after the test

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from posture_monitor.core.store import Store
+from posture_monitor.core.records import store_io
+from posture_monitor.core.records.store import Store
 from tests.conftest import ROOT, SEATED, read_rows
 
 CLI = [sys.executable, "-m", "posture_monitor"]
@@ -151,7 +152,7 @@ def test_an_earlier_result_is_replaced_only_with_overwrite(tmp_path):
     assert again.returncode == 0, again.stderr
     assert sha(out / "clip.csv") != before[0]
     old, new = sorted(sessions(home), key=lambda s: s["id"])
-    from posture_monitor.core.store import csv_changed
+    from posture_monitor.core.records.store import csv_changed
 
     assert csv_changed(new) is None
     note = csv_changed(old)  # P1's session still names that path, whose data changed
@@ -210,7 +211,7 @@ def test_no_output_is_ever_the_database(tmp_path):
 def test_the_library_refuses_the_database_too(tmp_path):
     """The window's export and report buttons call the core directly (after their own
     file dialog): the database guard lives there as well."""
-    from posture_monitor.core.errors import OutputError
+    from posture_monitor.core.common.errors import OutputError
 
     db = tmp_path / "store.sqlite3"
     with Store(db) as store:
@@ -220,7 +221,7 @@ def test_the_library_refuses_the_database_too(tmp_path):
         before = sha(db)
         for target in (db, Path(str(db) + "-wal")):
             with pytest.raises(OutputError, match="session database"):
-                store.export_session(sid, target)
+                store_io.export_session(store, sid, target)
         assert sha(db) == before and store.session(sid)["id"] == sid
 
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from posture_monitor.core.classifier import Classification
-from posture_monitor.core.landmarks import INDEX
-from posture_monitor.core.metrics import Measurement, measure
-from posture_monitor.core.pose import Pose
+from posture_monitor.core.classify.classifier import Classification
+from posture_monitor.core.measure.metrics import Measurement, measure
+from posture_monitor.core.vision.landmarks import INDEX
+from posture_monitor.core.vision.pose import Pose
 from posture_monitor.gui.overlay import OverlayOptions, no_reading_lines, render_overlay
 from tests.conftest import FIXTURES, SEATED
 
@@ -19,9 +19,9 @@ from tests.conftest import FIXTURES, SEATED
 def _process(model, path):
     """The first frame of a real picture or clip. No posture classifier: the overlay is
     tested on its own, and the label box with a label made here."""
-    from posture_monitor.core.pipeline import PosePipeline
-    from posture_monitor.core.settings import AnalysisSettings
-    from posture_monitor.core.sources import open_source
+    from posture_monitor.core.capture.sources import open_source
+    from posture_monitor.core.common.settings import AnalysisSettings
+    from posture_monitor.core.posture.pipeline import PosePipeline
 
     settings = AnalysisSettings(classifier="none")
     with PosePipeline(settings, sequence=False, model=model) as pipe, open_source(path) as src:

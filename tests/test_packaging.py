@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from posture_monitor.core.offline import environment_for_children
+from posture_monitor.core.common.offline import environment_for_children
 from tests.conftest import ROOT, read_rows
 
 
@@ -16,7 +16,7 @@ def test_wheel_installs_into_an_empty_venv_and_analyzes_a_real_video(tmp_path,
                                                                       sports2d_video):
     wheels = tmp_path / "wheels"
     # pip reaches PyPI: with the user's proxy settings, not the closed loopback port that an
-    # earlier in-process MediaPipe test put into this process (core/offline.py)
+    # earlier in-process MediaPipe test put into this process (core/common/offline.py)
     net = environment_for_children()
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(wheels),
                     str(ROOT)], check=True, capture_output=True, timeout=600, env=net)
@@ -44,7 +44,7 @@ def test_wheel_installs_into_an_empty_venv_and_analyzes_a_real_video(tmp_path,
     rows = read_rows(work / "out" / "sports2d_demo.csv")
     assert len(rows) == 230 and sum(r["posture_label"] != "" for r in rows) > 50
     where = subprocess.run([str(venv / "bin" / "python"), "-c",
-                            "from posture_monitor.core.resources import models_dir; "
+                            "from posture_monitor.core.common.resources import models_dir; "
                             "print(models_dir())"], capture_output=True, text=True, cwd=work)
     assert str(venv) in where.stdout  # the models came from the installed wheel
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from posture_monitor.core.paths import sessions_dir
+from posture_monitor.core.common.paths import sessions_dir
 from tests.conftest import ROOT, read_rows
 
 CLI = [sys.executable, "-m", "posture_monitor"]

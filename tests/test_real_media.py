@@ -5,12 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posture_monitor.core.analysis import analyze_source
-from posture_monitor.core.frames import iter_frames
-from posture_monitor.core.landmarks import INDEX
-from posture_monitor.core.pipeline import PosePipeline
-from posture_monitor.core.settings import AnalysisSettings, SmoothingSettings
-from posture_monitor.core.sources import open_source
+from posture_monitor.core.capture.frames import iter_frames
+from posture_monitor.core.capture.sources import open_source
+from posture_monitor.core.common.settings import AnalysisSettings, SmoothingSettings
+from posture_monitor.core.posture.pipeline import PosePipeline
+from posture_monitor.core.run.analysis import analyze_source
+from posture_monitor.core.vision.landmarks import INDEX
 from tests.conftest import FIXTURES, SEATED, read_rows
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread, imsave
 
-from posture_monitor.core.report import MDC_CVA_DEG, patient_report, session_report
+from posture_monitor.core.records.report import MDC_CVA_DEG, patient_report, session_report
 
 NAME = "Jane Example"
 PID = "P-0042"

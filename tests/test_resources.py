@@ -4,9 +4,9 @@ import shutil
 
 import pytest
 
-from posture_monitor.core import resources
-from posture_monitor.core.errors import ModelError
-from posture_monitor.core.model_files import resolve_pose_model
+from posture_monitor.core.common import resources
+from posture_monitor.core.common.errors import ModelError
+from posture_monitor.core.vision.model_files import resolve_pose_model
 from tests.conftest import ROOT
 
 

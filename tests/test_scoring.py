@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from posture_monitor.core.scoring import ImbalanceScorer
+from posture_monitor.core.classify.scoring import ImbalanceScorer
 
 NONE = dict.fromkeys(["forward_head", "trunk_flexion", "trunk_extension", "lateral_lean",
                       "shoulder_asymmetry", "head_tilt"])

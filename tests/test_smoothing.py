@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from posture_monitor.core.smoothing import OneEuroFilter
+from posture_monitor.core.vision.smoothing import OneEuroFilter
 
 
 def _run(f, signal, fps=30.0):

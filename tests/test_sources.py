@@ -6,14 +6,14 @@ import shutil
 import numpy as np
 import pytest
 
-from posture_monitor.core.errors import SourceError
-from posture_monitor.core.frames import LatestFrameMailbox, iter_frames
-from posture_monitor.core.sources import (
+from posture_monitor.core.capture.frames import LatestFrameMailbox, iter_frames
+from posture_monitor.core.capture.sources import (
     CameraSource,
     ImageFilesSource,
     VideoFileSource,
     open_source,
 )
+from posture_monitor.core.common.errors import SourceError
 from tests.conftest import FIXTURES, SEATED
 
 

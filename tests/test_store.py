@@ -13,9 +13,10 @@ import time
 import numpy as np
 import pytest
 
-from posture_monitor.core.definitions import METRIC_COLUMNS
-from posture_monitor.core.errors import UserError
-from posture_monitor.core.store import (
+from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.measure.definitions import METRIC_COLUMNS
+from posture_monitor.core.records import store_io
+from posture_monitor.core.records.store import (
     MIGRATIONS,
     SAMPLE_COLUMNS,
     SampleWriter,
@@ -23,7 +24,7 @@ from posture_monitor.core.store import (
     db_path,
     summarize,
 )
-from posture_monitor.core.store_io import safe_cell
+from posture_monitor.core.records.store_io import safe_cell
 from tests.conftest import ROOT, SEATED, read_rows
 
 POSIX = os.name == "posix"
@@ -239,7 +240,7 @@ def test_summarize_a_known_table():
 
 CHILD = """
 import os, sys, time
-from posture_monitor.core.store import SampleWriter, Store
+from posture_monitor.core.records.store import SampleWriter, Store
 store = Store(sys.argv[1])
 store.add_patient("P001")
 sid = store.start_session("P001", "camera 0", "lite", {})
@@ -285,14 +286,14 @@ def test_export_import_round_trip_and_anonymize(tmp_path):
     with Store(tmp_path / "db") as store:
         sid = _fill(store)
         out = tmp_path / "exp" / "s.csv"
-        store.export_session(sid, out)
+        store_io.export_session(store, sid, out)
         meta = json.loads(out.with_suffix(".json").read_text())
         assert meta["patient"] == {"id": "P001", "display_name": "Ann Example",
                                    "notes": "knee op 2024"}
         assert meta["summary"]["frames"] == 5 and meta["settings"] == {"model": "lite"}
         if POSIX:
             assert _mode(out) == _mode(out.with_suffix(".json")) == 0o600
-        new = store.import_session(out, "P002")
+        new = store_io.import_session(store, out, "P002")
         assert store.patient("P002") is not None  # created on the fly
         _same(store.samples(sid), store.samples(new))
         imp = store.session(new)
@@ -301,12 +302,12 @@ def test_export_import_round_trip_and_anonymize(tmp_path):
         assert imp["summary"] == store.session(sid)["summary"]
         with pytest.raises(UserError, match=f"session {new} of patient P002 has the same "
                            "sha256"):  # the same file twice: refused unless asked
-            store.import_session(out)
-        again = store.import_session(out, again=True)  # patient from the export itself
+            store_io.import_session(store, out)
+        again = store_io.import_session(store, out, again=True)  # patient from the export itself
         assert store.session(again)["patient_id"] == "P001"
 
         anon = tmp_path / "anon.csv"
-        store.export_session(sid, anon, anonymize=True)
+        store_io.export_session(store, sid, anon, anonymize=True)
         text = anon.with_suffix(".json").read_text()
         assert "Ann" not in text and "knee" not in text
         assert json.loads(text)["patient"] == {"id": "P001"}
@@ -323,7 +324,7 @@ def test_exports_defuse_spreadsheet_formulas(tmp_path):
         w.close()
         store.finish_session(sid, summarize(store.samples(sid)))
         out = tmp_path / "x.csv"
-        store.export_session(sid, out)
+        store_io.export_session(store, sid, out)
         meta = json.loads(out.with_suffix(".json").read_text())
         assert meta["patient"]["display_name"] == '\'=HYPERLINK("http://x","y")'
         assert meta["patient"]["notes"] == "'+1"
@@ -331,7 +332,7 @@ def test_exports_defuse_spreadsheet_formulas(tmp_path):
         [row] = read_rows(out)
         assert row["posture_label"] == "'=cmd|' /C calc'!A0"
         assert row["torso_incl_deg"] == "-12.5"  # numbers stay numbers
-        new = store.import_session(out, "P002")  # and the quote comes off again
+        new = store_io.import_session(store, out, "P002")  # and the quote comes off again
         assert store.samples(new)["posture_label"].tolist() == ["=cmd|' /C calc'!A0"]
         assert store.session(new)["source"] == "-evil"
 
@@ -343,7 +344,7 @@ def test_import_an_analyze_csv(tmp_path):
                           text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     with Store(tmp_path / "db") as store:
-        sid = store.import_session(tmp_path / "recline.csv", "P001")
+        sid = store_io.import_session(store, tmp_path / "recline.csv", "P001")
         s = store.samples(sid)
         assert len(s["frame"]) == 1 and s["torso_incl_deg"][0] < -20
         assert s["view"][0] in ("left", "right") and s["alert_state"][0] is None
@@ -367,10 +368,10 @@ def test_importing_something_else_is_a_one_line_error(tmp_path):
     with Store(tmp_path / "db") as store:
         for path in (text, binary, bad_number, tmp_path / "missing.csv"):
             with pytest.raises(UserError) as exc:
-                store.import_session(path, "P001")
+                store_io.import_session(store, path, "P001")
             assert "\n" not in str(exc.value) and str(path) in str(exc.value)
         no_patient = tmp_path / "ok.csv"
         no_patient.write_text("frame,time_s\n0,0.0\n")
         with pytest.raises(UserError, match="--patient"):
-            store.import_session(no_patient)
+            store_io.import_session(store, no_patient)
         assert store.sessions() == [] and store.patients() == []  # nothing half-imported

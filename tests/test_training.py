@@ -9,11 +9,11 @@ import sys
 import numpy as np
 import pytest
 
-from posture_monitor.core.classifier import PostureClassifier
-from posture_monitor.core.errors import UserError
-from posture_monitor.core.labels import LABEL_NAMES, labels_from_angles, observable_in
-from posture_monitor.core.landmarks import INDEX
-from posture_monitor.core.metrics import measure
+from posture_monitor.core.classify.classifier import PostureClassifier
+from posture_monitor.core.classify.labels import LABEL_NAMES, labels_from_angles, observable_in
+from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.measure.metrics import measure
+from posture_monitor.core.vision.landmarks import INDEX
 from posture_monitor.training import clips
 from posture_monitor.training import datasets as ds
 from posture_monitor.training import synthetic as syn

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from posture_monitor.core.errors import UserError
-from posture_monitor.core.landmarks import NAMES
-from posture_monitor.core.recorder import LANDMARK_FIELDS, csv_columns
+from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.records.recorder import LANDMARK_FIELDS, csv_columns
+from posture_monitor.core.vision.landmarks import NAMES
 from posture_monitor.training import datasets as ds
 from tests.conftest import ROOT, SEATED
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from posture_monitor.core.errors import EXIT_USAGE, UserError
-from posture_monitor.core.resources import sample_video
+from posture_monitor.core.common.errors import EXIT_USAGE, UserError
+from posture_monitor.core.common.resources import sample_video
 from posture_monitor.gui.platform_check import (
     XCB_LIBRARIES,
     check_qt_platform,

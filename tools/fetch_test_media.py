@@ -177,9 +177,9 @@ def _head_tracks(frames: list, fps: float) -> dict:
     distance and shoulder width (pixels) as medians over the clip."""
     import numpy as np
 
-    from posture_monitor.core.landmarks import INDEX
-    from posture_monitor.core.model_files import resolve_pose_model
-    from posture_monitor.core.pose import PoseEstimator
+    from posture_monitor.core.vision.landmarks import INDEX
+    from posture_monitor.core.vision.model_files import resolve_pose_model
+    from posture_monitor.core.vision.pose import PoseEstimator
 
     h, w = frames[0].shape[:2]
     names = ("left_ear", "right_ear", "left_shoulder", "right_shoulder", "nose")

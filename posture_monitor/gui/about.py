@@ -9,9 +9,9 @@ from importlib.metadata import PackageNotFoundError, version
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from posture_monitor import __version__
-from posture_monitor.core.classifier import resolve_classifier
-from posture_monitor.core.errors import ModelError
-from posture_monitor.core.model_files import POSE_MODELS, file_sha256, resolve_pose_model
+from posture_monitor.core.classify.classifier import resolve_classifier
+from posture_monitor.core.common.errors import ModelError
+from posture_monitor.core.vision.model_files import POSE_MODELS, file_sha256, resolve_pose_model
 
 PRIVACY = "Everything runs on this computer; no frame, number or name leaves it."
 NOT_MEDICAL = "Not a medical device; readings are not a diagnosis."

@@ -8,11 +8,11 @@ from dataclasses import replace
 
 from PySide6.QtCore import QObject, QTimer
 
-from posture_monitor.core.alerts import AlertRule
-from posture_monitor.core.baseline import BaselineCollector, Profile, ProfileStore
-from posture_monitor.core.baseline import camera_info as source_camera_info
-from posture_monitor.core.definitions import METRIC_BY_COLUMN
-from posture_monitor.core.errors import UserError
+from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.measure.definitions import METRIC_BY_COLUMN
+from posture_monitor.core.posture.alerts import AlertRule
+from posture_monitor.core.posture.baseline import BaselineCollector, Profile, ProfileStore
+from posture_monitor.core.posture.baseline import camera_info as source_camera_info
 
 COUNTDOWN_S = 3
 CAPTURE_S = 5.0

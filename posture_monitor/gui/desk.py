@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
-from posture_monitor.core.desk import BreakTimer, PostureTally
+from posture_monitor.core.posture.desk import BreakTimer, PostureTally
 
 STATE_COLOURS = {"ok": "#27ae60", "warning": "#f1c40f", "alert": "#c0392b", "away": "#95a5a6",
                  "paused": "#7f8c8d"}
@@ -112,7 +112,7 @@ class DeskController:
 
     def follow(self, engine) -> None:
         """Per new analysed frame: tray and tallies, the alert banner, set-up changes."""
-        from posture_monitor.core.baseline import setup_change
+        from posture_monitor.core.posture.baseline import setup_change
         from posture_monitor.gui.calibration import camera_info
 
         w = self.window

@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from posture_monitor.core.report import MDC_CVA_DEG
-from posture_monitor.core.store import csv_changed
+from posture_monitor.core.records import store_io
+from posture_monitor.core.records.report import MDC_CVA_DEG
+from posture_monitor.core.records.store import csv_changed
 
 COLUMNS = (("started", "Date"), ("duration_s", "Duration"), ("cva_deg", "CVA (median)"),
            ("torso_incl_deg", "Torso"), ("shoulder_tilt_deg", "Shoulder tilt"),
@@ -59,8 +60,8 @@ def _skeleton_replay(session: dict):
     import json
     from pathlib import Path
 
-    from posture_monitor.core.landmarks import NAMES
-    from posture_monitor.core.pose import Pose
+    from posture_monitor.core.vision.landmarks import NAMES
+    from posture_monitor.core.vision.pose import Pose
 
     if not isinstance(session.get("csv_path"), str) or not session["csv_path"]:
         return None  # a session that never got its file (or an older version's)
@@ -153,7 +154,7 @@ class ReviewWidget(QWidget):
             return
         from PySide6.QtGui import QPixmap
 
-        from posture_monitor.core.metrics import measure
+        from posture_monitor.core.measure.metrics import measure
         from posture_monitor.gui.overlay import render_overlay
 
         poses, size, video = self.replay
@@ -279,7 +280,7 @@ class HistoryWindow(QDialog):
             self._show([ReviewWidget(self.store, ids[0]), ReviewWidget(self.store, ids[1])])
 
     def pdf_report(self) -> None:
-        from posture_monitor.core.report import session_report
+        from posture_monitor.core.records.report import session_report
 
         ids = self.selected_ids()
         if not ids:
@@ -298,15 +299,15 @@ class HistoryWindow(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, "Export session", f"session-{ids[0]}.csv",
                                               "CSV (*.csv)")
         if path:
-            self.store.export_session(ids[0], path)
+            store_io.export_session(self.store, ids[0], path)
 
     def import_session(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import session", "", "CSV (*.csv)")
         if path:
-            from posture_monitor.core.errors import UserError
+            from posture_monitor.core.common.errors import UserError
 
             try:
-                self.store.import_session(path, self.patient.currentText() or None)
+                store_io.import_session(self.store, path, self.patient.currentText() or None)
             except UserError as exc:  # a refused file: its one line, nothing imported
                 QMessageBox.warning(self, "Import refused", str(exc))
                 return

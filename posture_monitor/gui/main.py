@@ -6,7 +6,11 @@ import gc
 import signal
 import sys
 
-from posture_monitor.core.app_settings import keep_settings_copy, load_settings, settings_path
+from posture_monitor.core.records.app_settings import (
+    keep_settings_copy,
+    load_settings,
+    settings_path,
+)
 
 
 def run_gui(source: str | None = None, model: str | None = None, loop: bool = False) -> int:
@@ -32,7 +36,7 @@ def run_gui(source: str | None = None, model: str | None = None, loop: bool = Fa
     if loop and source is not None:
         from pathlib import Path
 
-        from posture_monitor.core.sources import VideoAsCameraSource
+        from posture_monitor.core.capture.sources import VideoAsCameraSource
 
         def factory():
             sample = VideoAsCameraSource(Path(source))

@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from posture_monitor.core.app_settings import AppSettings, after_dialog, save_settings
-from posture_monitor.core.baseline import ProfileStore
-from posture_monitor.core.errors import UserError
-from posture_monitor.core.live import LiveEngine
-from posture_monitor.core.paths import sessions_dir as default_sessions_dir
-from posture_monitor.core.sources import CameraSource, open_source
+from posture_monitor.core.capture.sources import CameraSource, open_source
+from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.common.paths import sessions_dir as default_sessions_dir
+from posture_monitor.core.posture.baseline import ProfileStore
+from posture_monitor.core.records.app_settings import AppSettings, after_dialog, save_settings
+from posture_monitor.core.run.live import LiveEngine
 from posture_monitor.gui.calibration import CalibrationController
 from posture_monitor.gui.desk import DeskController
 from posture_monitor.gui.overlay import OverlayOptions, render_overlay
@@ -62,7 +62,7 @@ class MainWindow(RecordingActions, QMainWindow):
         self.sessions_dir = sessions_dir or default_sessions_dir()
         self.engine: LiveEngine | None = None
         self.profiles = ProfileStore(profiles_path)
-        from posture_monitor.core.store import Store
+        from posture_monitor.core.records.store import Store
 
         # A database that cannot be used costs the history and recording, never the
         # window: the problem is named in the file banner instead.

@@ -14,11 +14,11 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
 
-from posture_monitor.core.classifier import Classification
-from posture_monitor.core.definitions import FRONTAL_VIEWS, SHORT_NAMES, SIDE_VIEWS
-from posture_monitor.core.landmarks import INDEX, LOWER_BODY_EDGES, UPPER_BODY_EDGES
-from posture_monitor.core.metrics import Measurement
-from posture_monitor.core.pose import Pose
+from posture_monitor.core.classify.classifier import Classification
+from posture_monitor.core.measure.definitions import FRONTAL_VIEWS, SHORT_NAMES, SIDE_VIEWS
+from posture_monitor.core.measure.metrics import Measurement
+from posture_monitor.core.vision.landmarks import INDEX, LOWER_BODY_EDGES, UPPER_BODY_EDGES
+from posture_monitor.core.vision.pose import Pose
 
 SKELETON = QColor(255, 255, 255, 210)
 GOOD = QColor(40, 210, 90)  # visibility >= GOOD_VISIBILITY

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Iterable, Mapping
 
-from posture_monitor.core.errors import UserError
+from posture_monitor.core.common.errors import UserError
 
 # System libraries that PySide6's xcb plugin needs and its wheel does not ship, with their
 # Debian/Ubuntu package: the non-Qt NEEDED entries of plugins/platforms/libqxcb.so,

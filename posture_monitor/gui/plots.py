@@ -12,8 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from posture_monitor.core.definitions import FRONTAL_VIEWS, SHORT_NAMES, SIDE_VIEWS
-from posture_monitor.core.labels import TRUNK_FLEXION_DEG
+from posture_monitor.core.classify.labels import TRUNK_FLEXION_DEG
+from posture_monitor.core.measure.definitions import FRONTAL_VIEWS, SHORT_NAMES, SIDE_VIEWS
 
 CAPACITY = 600 * 30  # 10 minutes at 30 points/s: the longest window the settings allow
 SCORE_SERIES = (("score_head_neck", "head-neck", "#e67e22"), ("score_shoulders", "shoulders",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
-from posture_monitor.core.errors import UserError
-from posture_monitor.core.store import DamagedStoreError, ReadOnlyStoreError
+from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.records.store import DamagedStoreError, ReadOnlyStoreError
 
 
 class RecordingActions:
@@ -43,7 +43,7 @@ class RecordingActions:
 
     def _start_db_session(self):
         """The patient is the current profile's person; the session goes into the store."""
-        from posture_monitor.core.store import SampleWriter
+        from posture_monitor.core.records.store import SampleWriter
 
         patient = self.calibration.person
         if self.store.patient(patient) is None:
@@ -55,7 +55,7 @@ class RecordingActions:
         return self.db_session[1]
 
     def _stop_recording(self) -> None:
-        from posture_monitor.core.store import summarize
+        from posture_monitor.core.records.store import summarize
 
         self.last_csv = self.engine.stop_recording()
         self.record_action.setText("Start recording")

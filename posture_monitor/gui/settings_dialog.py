@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from posture_monitor.core.app_settings import AppSettings
+from posture_monitor.core.records.app_settings import AppSettings
 
 RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080))
 FPS_CHOICES = (15, 30, 60)

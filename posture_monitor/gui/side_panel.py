@@ -6,7 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from posture_monitor.core.definitions import (
+from posture_monitor.core.classify.scoring import SCORE_COLUMNS
+from posture_monitor.core.measure.definitions import (
     FRONTAL_VIEWS,
     METRICS,
     SHORT_NAMES,
@@ -14,8 +15,7 @@ from posture_monitor.core.definitions import (
     UNIT_TEXT,
     MetricDef,
 )
-from posture_monitor.core.pipeline import FrameResult
-from posture_monitor.core.scoring import SCORE_COLUMNS
+from posture_monitor.core.posture.pipeline import FrameResult
 from posture_monitor.gui.overlay import reason_text
 
 VIEW_TEXT = {"left": "side (left side to camera)", "right": "side (right side to camera)",

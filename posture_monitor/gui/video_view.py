@@ -43,7 +43,7 @@ class VideoView(QLabel):
 
 def fill_source_menu(menu, open_source, open_file_dialog) -> None:
     """The Source menu: every camera that opens (index and resolution), and files."""
-    from posture_monitor.core.sources import probe_cameras
+    from posture_monitor.core.capture.sources import probe_cameras
 
     menu.clear()
     cameras = probe_cameras()

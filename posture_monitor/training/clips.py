@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from posture_monitor.core.errors import UserError
-from posture_monitor.core.labels import LABEL_NAMES
-from posture_monitor.core.sources import VIDEO_SUFFIXES
+from posture_monitor.core.capture.sources import VIDEO_SUFFIXES
+from posture_monitor.core.classify.labels import LABEL_NAMES
+from posture_monitor.core.common.errors import UserError
 from posture_monitor.training.evaluate import roc_auc
 
 GUARD_S = 2.0
@@ -71,9 +71,9 @@ def clip_frames(spec: ClipSpec, classifier: Path, pose_model: str = "full",
                 metrics: tuple[str, ...] = ()) -> list[dict]:
     """Per frame: time, view, the classifier's probabilities (None = abstained) and the
     values of `metrics`."""
-    from posture_monitor.core.pipeline import PosePipeline
-    from posture_monitor.core.settings import AnalysisSettings
-    from posture_monitor.core.sources import open_source
+    from posture_monitor.core.capture.sources import open_source
+    from posture_monitor.core.common.settings import AnalysisSettings
+    from posture_monitor.core.posture.pipeline import PosePipeline
 
     rows = []
     settings = AnalysisSettings(model=pose_model, classifier=str(classifier))

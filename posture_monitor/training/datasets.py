@@ -19,11 +19,9 @@ from pathlib import Path, PurePath
 
 import numpy as np
 
-from posture_monitor.core.classifier import REQUIRED_METRIC
-from posture_monitor.core.definitions import SIDE_VIEWS
-from posture_monitor.core.errors import UserError
-from posture_monitor.core.features import N_FEATURES, compute_features
-from posture_monitor.core.labels import (
+from posture_monitor.core.classify.classifier import REQUIRED_METRIC
+from posture_monitor.core.classify.features import N_FEATURES, compute_features
+from posture_monitor.core.classify.labels import (
     FORWARD_HEAD_CVA_DEG,
     LABEL_NAMES,
     TRUNK_EXTENSION_DEG,
@@ -31,9 +29,11 @@ from posture_monitor.core.labels import (
     UPRIGHT,
     observable_in,
 )
-from posture_monitor.core.landmarks import INDEX, NAMES
-from posture_monitor.core.metrics import measure
-from posture_monitor.core.pose import Pose
+from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.measure.definitions import SIDE_VIEWS
+from posture_monitor.core.measure.metrics import measure
+from posture_monitor.core.vision.landmarks import INDEX, NAMES
+from posture_monitor.core.vision.pose import Pose
 
 # Folder / label-column names a clinician may use, mapped to label sets.
 ALIASES = {
@@ -231,9 +231,9 @@ def parse_label(name: str, where: str) -> dict[str, bool | None]:
 
 def _image_poses(paths: Iterable[Path], model: str):
     """(path, pose, width, height) for photos, through the runtime's pose pipeline."""
-    from posture_monitor.core.pipeline import PosePipeline
-    from posture_monitor.core.settings import AnalysisSettings
-    from posture_monitor.core.sources import ImageFilesSource
+    from posture_monitor.core.capture.sources import ImageFilesSource
+    from posture_monitor.core.common.settings import AnalysisSettings
+    from posture_monitor.core.posture.pipeline import PosePipeline
 
     paths = list(paths)
     if not paths:
@@ -250,7 +250,7 @@ def _image_poses(paths: Iterable[Path], model: str):
 
 def image_folders(root: Path, model: str = "full") -> Dataset:
     """`root/<label>/*.jpg`: one folder per label, alias or 'a+b' combination."""
-    from posture_monitor.core.sources import IMAGE_SUFFIXES
+    from posture_monitor.core.capture.sources import IMAGE_SUFFIXES
 
     if not root.is_dir():
         raise UserError(f"image folder not found: {root}")
@@ -389,7 +389,7 @@ def yolo_pose(root: Path, model: str = "full") -> Dataset:
     label_files = sorted((root / "labels").rglob("*.txt")) if (root / "labels").is_dir() else []
     if not label_files:
         raise UserError(f"{root} has no labels/**/*.txt (YOLO-pose layout: images/, labels/)")
-    from posture_monitor.core.sources import IMAGE_SUFFIXES
+    from posture_monitor.core.capture.sources import IMAGE_SUFFIXES
 
     b = _Builder(f"yolo:{root.name}")
     pairs = []

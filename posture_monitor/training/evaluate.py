@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from posture_monitor.core.labels import LABEL_NAMES
+from posture_monitor.core.classify.labels import LABEL_NAMES
 
 
 def roc_auc(truth: np.ndarray, score: np.ndarray) -> float | None:

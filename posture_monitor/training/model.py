@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from posture_monitor.core.classifier import standardize
-from posture_monitor.core.errors import UserError
-from posture_monitor.core.labels import LABEL_NAMES
+from posture_monitor.core.classify.classifier import standardize
+from posture_monitor.core.classify.labels import LABEL_NAMES
+from posture_monitor.core.common.errors import UserError
 from posture_monitor.training.datasets import Dataset
 
 HIDDEN = (32, 16)
@@ -18,7 +18,7 @@ STD_FLOOR = 1e-3  # constant features (a flag always 1 in a subset) must not div
 
 
 def _tf():
-    from posture_monitor.core.native_log import quiet_native_stderr
+    from posture_monitor.core.common.native_log import quiet_native_stderr
 
     try:
         with quiet_native_stderr():  # oneDNN and absl start-up notices
@@ -80,7 +80,7 @@ def train(train_set: Dataset, val_set: Dataset, seed: int = 0, epochs: int = 60,
 
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                          restore_best_weights=True)
-    from posture_monitor.core.native_log import quiet_native_stderr
+    from posture_monitor.core.common.native_log import quiet_native_stderr
 
     with quiet_native_stderr():  # tf.data notices at start-up
         hist = model.fit(xs, ys, validation_data=(xv, yv), epochs=epochs, batch_size=batch,
@@ -115,7 +115,7 @@ def to_int8_tflite(trained: Trained, representative: np.ndarray, seed: int = 0) 
     # Keras 3 models convert reliably through a SavedModel (a concrete function keeps
     # resource variables the int8 calibrator cannot read).
     with tempfile.TemporaryDirectory() as tmp:
-        from posture_monitor.core.native_log import quiet_native_stderr
+        from posture_monitor.core.common.native_log import quiet_native_stderr
 
         with quiet_native_stderr():  # the converter logs every pass to stderr
             trained.model.export(tmp, format="tf_saved_model", verbose=False)

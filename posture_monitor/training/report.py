@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from posture_monitor.core.labels import LABEL_NAMES, LABELS
+from posture_monitor.core.classify.labels import LABEL_NAMES, LABELS
 from posture_monitor.training.evaluate import markdown_table
 
 FRONT_LABELS = tuple(lbl.name for lbl in LABELS if "front" in lbl.views)

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from posture_monitor import __version__
-from posture_monitor.core.classifier import CLASSIFIER_FILE, PostureClassifier
-from posture_monitor.core.errors import UserError
-from posture_monitor.core.features import FEATURE_VERSION, feature_names
-from posture_monitor.core.labels import LABEL_NAMES, label_table
+from posture_monitor.core.classify.classifier import CLASSIFIER_FILE, PostureClassifier
+from posture_monitor.core.classify.features import FEATURE_VERSION, feature_names
+from posture_monitor.core.classify.labels import LABEL_NAMES, label_table
+from posture_monitor.core.common.errors import UserError
 from posture_monitor.progress import ProgressBar
 from posture_monitor.training import clips as rc
 from posture_monitor.training import datasets as ds
@@ -152,7 +152,7 @@ def shift_experiments(clf: PostureClassifier, n: int, seed: int) -> dict[str, di
 def synthetic_calibration(n: int, seed: int) -> dict:
     """Front-view metrics of synthetic upright people per desk set-up: 5th percentile,
     median, 95th percentile (compared with the real upright clips in the report)."""
-    from posture_monitor.core.metrics import measure
+    from posture_monitor.core.measure.metrics import measure
     from posture_monitor.training.synthetic import upright_front
 
     out = {}
@@ -189,7 +189,7 @@ def train_command(o: TrainOptions) -> dict:
     o.out.mkdir(parents=True, exist_ok=True)
     data = load_sources(o)
     train_set, val_set = split_by_group(data, o.seed)
-    from posture_monitor.core.native_log import terminal_stream
+    from posture_monitor.core.common.native_log import terminal_stream
 
     bar = ProgressBar("training", stream=terminal_stream(), enabled=False if o.quiet else None)
     trained = mdl.train(train_set, val_set, seed=o.seed, epochs=o.epochs,

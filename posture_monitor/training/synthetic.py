@@ -30,7 +30,7 @@ Body (anatomical frame: x = subject's left, y = up, z = forward; origin between 
     ear points are drawn towards the head's midline to 0.70-0.90 of the tragus distance
     (on the real desk clip they lie 100 px apart on a face 140 px wide); the world
     landmarks keep the full width (MediaPipe's world ears are 15 cm apart there).
-Posture (true 3D angles; labels follow from them and the thresholds in core/labels.py)
+Posture (true 3D angles; labels follow from them and the thresholds in core/classify/labels.py)
   * 35 % near neutral: CVA N(52, 4) (Lau et al. 2009: 50.6 +- 2.1 normal adults, sitting
     larger than standing), trunk N(-5, 7), lateral lean N(0, 3), shoulder tilt N(0, 2),
     head tilt N(0, 2.5), head pitch N(0, 8), protraction U(0, 2) cm;
@@ -106,9 +106,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from posture_monitor.core.labels import LABEL_NAMES, labels_from_angles, observable
-from posture_monitor.core.landmarks import COUNT, INDEX
-from posture_monitor.core.pose import Pose
+from posture_monitor.core.classify.labels import LABEL_NAMES, labels_from_angles, observable
+from posture_monitor.core.vision.landmarks import COUNT, INDEX
+from posture_monitor.core.vision.pose import Pose
 
 FRAME_SIZES = ((640, 480), (1280, 720), (720, 1280), (1920, 1080))
 DESK_FRAME_SIZES = ((640, 480), (1280, 720), (1920, 1080))  # webcams are landscape
@@ -284,7 +284,7 @@ def build_body(s: Subject, p: dict[str, float], rng: np.random.Generator) -> np.
 
 
 def true_angles(P: np.ndarray, s: Subject, p: dict[str, float]) -> dict[str, float]:
-    """The labelled quantities, measured on the 3D body as core/labels.py defines them."""
+    """The labelled quantities, measured on the 3D body as core/classify/labels.py defines them."""
     mid_sh = (P[INDEX["left_shoulder"]] + P[INDEX["right_shoulder"]]) / 2
     mid_hip = (P[INDEX["left_hip"]] + P[INDEX["right_hip"]]) / 2
     d = mid_sh - mid_hip

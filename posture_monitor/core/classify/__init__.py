@@ -1,0 +1,1 @@
+"""The posture label table, classifier features, the int8 classifier, imbalance scores."""

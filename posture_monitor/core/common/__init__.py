@@ -1,0 +1,1 @@
+"""What every layer uses: errors, analysis settings, paths, private files, offline guard."""

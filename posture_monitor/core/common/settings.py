@@ -1,0 +1,67 @@
+"""Analysis settings: one dataclass shared by CLI flags, the app's settings dialog and
+the sidecar JSON, with defaults that say where they come from."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    onset_s: float = 10.0  # a deviation must last this long (0-60 s)
+    clear_s: float = 2.0  # ...and the recovery this long before the alert ends
+    cooldown_s: float = 60.0  # from the end of one alert to the start of the next
+    grace_s: float = 10.0  # after calibration or resuming: no alert starts
+    away_after_s: float = 3.0  # nobody in view this long: away
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    # A landmark counts only if MediaPipe rates it at least this visible and present.
+    # 0.5 is MediaPipe's own default for its confidence options.
+    min_visibility: float = 0.5
+    min_presence: float = 0.5
+    # View from the yaw of the shoulder line in MediaPipe's world landmarks
+    # (0 = facing the camera, +-90 = side on, 180 = back to the camera).
+    # 2D angles are valid at 45-90 deg camera angles and best at 90 (Puig-Divi et al. 2019);
+    # we keep a stricter band so side metrics come from near-true side views only.
+    front_max_yaw_deg: float = 30.0
+    side_min_yaw_deg: float = 60.0
+    side_max_yaw_deg: float = 120.0
+    back_min_yaw_deg: float = 150.0
+    # Hips that MediaPipe guesses (under a desk, out of frame) keep high visibility, so
+    # torso metrics also need a plausible trunk: shoulder-to-hip distance in the world
+    # landmarks (metres) within adult/adolescent range...
+    torso_min_m: float = 0.25
+    torso_max_m: float = 0.80
+    # ...and in the image at least this many times the shoulder-to-ear distance.
+    torso_min_neck_ratio: float = 1.2
+    # The nose must be at least this share of the shoulder-ear distance ahead of the ear
+    # for a side view to know which way the person faces.
+    min_facing_offset: float = 0.1
+
+
+@dataclass(frozen=True)
+class SmoothingSettings:
+    # One Euro filter (Casiez et al., CHI 2012) on landmark coordinates.
+    enabled: bool = True
+    min_cutoff_hz: float = 1.0  # cut-off at rest: removes jitter above ~1 Hz
+    beta: float = 10.0  # speed coefficient: raises the cut-off when the body moves
+    d_cutoff_hz: float = 1.0  # cut-off for the speed estimate
+    reset_after_gap_s: float = 0.5  # start afresh when the person was lost this long
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    model: str = "full"
+    classifier: str = "default"  # "default" (shipped), "none", or a .tflite path
+    # Probability above which a label is reported; None keeps the model's own (0.5).
+    decision_threshold: float | None = None
+    score_time_constant_s: float = 1.0  # smoothing of the imbalance scores
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
+    smoothing: SmoothingSettings = field(default_factory=SmoothingSettings)
+    landmarks: bool = False  # write raw landmark columns too
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,1 @@
+"""The metric table and the geometry that turns landmarks into posture measures."""

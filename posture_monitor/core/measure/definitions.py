@@ -1,0 +1,172 @@
+"""The one table of posture metrics: which points, which reference, which sign.
+
+Live code (the app), batch code (`analyze`) and later the classifier's features all
+compute metrics through `posture_monitor.core.measure.metrics.measure`, which reads this table,
+so a definition changes in exactly one place. Definitions follow METRICS.md (kept in
+docs/METRICS.md of this repository):
+
+* Angles are measured in the image plane, in pixels (so the frame's aspect ratio is
+  respected), y pointing up.
+* "along" is the horizontal direction a sign refers to: for side-view metrics it is the
+  direction the person faces; for front-view metrics it is towards the subject's own left.
+* kind "from_horizontal": atan2(up, along) of the segment start->end (90 = vertical).
+  kind "from_vertical":   atan2(along, up) of the segment start->end (0 = vertical).
+  kind "ratio":           height of `end` above `start` divided by the shoulder width.
+  kind "width_ratio":     distance from `start` to `end` divided by the shoulder width.
+  kind "face_pitch":      head pitch from the nose's drop below the ear line (`start` =
+                          ear midpoint, `end` = nose), through an average head geometry.
+  kind "forward_3d_cm":   world landmarks (metres): `end` ahead of `start` along the body's
+                          forward axis (horizontal, perpendicular to the shoulder line,
+                          pointing where the face points), in centimetres.
+  kind "flexion_3d":      world landmarks: the segment start->end from the camera's vertical
+                          in the plane of that forward axis, positive = forward.
+* Roles without a side ("ear", "shoulder", "hip", "eye") mean the side that faces the
+  camera in a side view; "mid_*" is the midpoint of the left and right landmarks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SIDE_VIEWS = frozenset({"left", "right"})
+# Frontal-plane metrics only from the front. MediaPipe sometimes takes a person facing the
+# camera for one seen from behind (22 of 100 frames of the front-facing sample clip with
+# the full model, 54 with lite) and then swaps left and right, which would flip every
+# sign; true back views (pose2sim cam03/cam04) were never taken for front views. So a
+# `back` view is reported, but measured nothing in.
+FRONTAL_VIEWS = frozenset({"front"})
+VIEWS = ("front", "back", "left", "right", "oblique", "unknown")
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    column: str  # CSV column and key everywhere
+    title: str
+    unit: str  # "deg", "ratio" or "cm"
+    views: frozenset[str]  # views in which the metric can be measured honestly
+    kind: str  # "from_horizontal" | "from_vertical" | "ratio" | "width_ratio" | ... (above)
+    segments: tuple[tuple[str, str], ...]  # (start, end) roles; later ones are fallbacks
+    sign: int  # +1 or -1, applied last
+    convention: str
+    needs_hips: bool = False  # hips must pass the plausibility check (not guessed under a desk)
+
+
+METRICS: tuple[MetricDef, ...] = (
+    MetricDef(
+        "cva_deg", "Cranio-vertebral angle (proxy: shoulder-ear line vs horizontal)", "deg",
+        SIDE_VIEWS, "from_horizontal", (("shoulder", "ear"),), +1,
+        "90 = ear straight above the shoulder; smaller = head further forward. Proxy: "
+        "MediaPipe has no tragus or C7, so the ear stands in for the tragus and the "
+        "shoulder for C7; values run lower than radiographic CVA.",
+    ),
+    MetricDef(
+        "neck_incl_deg", "Neck inclination (shoulder-ear line vs vertical)", "deg",
+        SIDE_VIEWS, "from_vertical", (("shoulder", "ear"),), +1,
+        "0 = ear above shoulder; positive = head forward",
+    ),
+    MetricDef(
+        "torso_incl_deg", "Torso inclination (hip-shoulder line vs vertical)", "deg",
+        SIDE_VIEWS, "from_vertical", (("hip", "shoulder"),), +1,
+        "positive = leaning forward (flexion), negative = reclined (extension)",
+        needs_hips=True,
+    ),
+    MetricDef(
+        "head_flex_deg", "Head flexion (ear-eye line vs horizontal)", "deg",
+        SIDE_VIEWS, "from_horizontal", (("ear", "eye"),), -1,
+        "positive = chin down, negative = chin up",
+    ),
+    MetricDef(
+        "shoulder_tilt_deg", "Shoulder tilt (line through both shoulders vs horizontal)", "deg",
+        FRONTAL_VIEWS, "from_horizontal", (("right_shoulder", "left_shoulder"),), +1,
+        "positive = subject's left shoulder higher",
+    ),
+    MetricDef(
+        "head_tilt_deg", "Head tilt (line through both ears, else eyes, vs horizontal)", "deg",
+        FRONTAL_VIEWS, "from_horizontal",
+        (("right_ear", "left_ear"), ("right_eye", "left_eye")), +1,
+        "positive = subject's left side of the head higher",
+    ),
+    MetricDef(
+        "lateral_lean_deg", "Lateral trunk lean (mid-hip to mid-shoulder line vs vertical)",
+        "deg", FRONTAL_VIEWS, "from_vertical", (("mid_hip", "mid_shoulder"),), +1,
+        "positive = trunk leaning towards the subject's left",
+        needs_hips=True,
+    ),
+    MetricDef(
+        "fwd_head_ratio", "Forward head, frontal proxy (nose height above shoulder midline "
+        "/ shoulder width)", "ratio", frozenset({"front"}), "ratio",
+        (("mid_shoulder", "nose"),), +1,
+        "smaller = head lower or further forward; compare within a person and camera set-up",
+    ),
+    # The front-view head and upper-trunk measures below make the desk webcam, which faces
+    # the person, a first-class view (issue 10). Each answers one question a clinician asks
+    # from the front; none is a diagnosis on its own (thresholds live in core/posture/alerts.py).
+    MetricDef(
+        "head_fwd_cm", "Head forward distance, 3D (ear midpoint ahead of shoulder midpoint)",
+        "cm", FRONTAL_VIEWS, "forward_3d_cm", (("mid_shoulder", "mid_ear"),), +1,
+        "positive = ears ahead of the shoulders along the body's forward axis (horizontal, "
+        "perpendicular to the shoulder line). From MediaPipe's world landmarks: a model-based "
+        "3D estimate. A camera pitched up or down adds a constant offset (about 2.5 cm per "
+        "10 deg), so compare within a camera set-up.",
+    ),
+    MetricDef(
+        "head_size_ratio", "Apparent head size (ear-to-ear width / shoulder width)", "ratio",
+        FRONTAL_VIEWS, "width_ratio", (("right_ear", "left_ear"),), +1,
+        "larger = head nearer the camera than the shoulders (poked forward) or shoulders "
+        "narrowed (rounded); about 0.38 in upright adults at eye-level webcams here",
+    ),
+    MetricDef(
+        "neck_height_ratio", "Neck height (ear midpoint above shoulder midline / shoulder "
+        "width)", "ratio", FRONTAL_VIEWS, "ratio", (("mid_shoulder", "mid_ear"),), +1,
+        "smaller = head dropped or forward (or shoulders shrugged); compare within a person "
+        "and camera set-up",
+    ),
+    MetricDef(
+        "head_pitch_deg", "Head pitch (nose below the ear line, through an average head)",
+        "deg", FRONTAL_VIEWS, "face_pitch", (("mid_ear", "nose"),), +1,
+        "positive = chin down, negative = chin up; relative to the camera's line of sight, "
+        "so a camera below eye level reads chin up by its elevation angle",
+    ),
+    MetricDef(
+        "trunk_flex_3d_deg", "Trunk flexion, 3D (mid-hip to mid-shoulder vs the camera's "
+        "vertical, front view)", "deg", FRONTAL_VIEWS, "flexion_3d",
+        (("mid_hip", "mid_shoulder"),), +1,
+        "positive = trunk bent forward (slouch), negative = reclined. From MediaPipe's world "
+        "landmarks (model-based 3D estimate); a pitched camera adds its pitch as an offset.",
+        needs_hips=True,
+    ),
+)
+
+METRIC_BY_COLUMN: dict[str, MetricDef] = {m.column: m for m in METRICS}
+METRIC_COLUMNS: tuple[str, ...] = tuple(m.column for m in METRICS)
+
+# Each measure's name in words a patient understands: the one table that the window's
+# side panel, the overlay's "no reading" box and the plot legends all read.
+SHORT_NAMES: dict[str, str] = {
+    "cva_deg": "CVA (proxy)", "neck_incl_deg": "Neck inclination",
+    "torso_incl_deg": "Torso inclination", "head_flex_deg": "Head flexion",
+    "shoulder_tilt_deg": "Shoulder tilt", "head_tilt_deg": "Head tilt",
+    "lateral_lean_deg": "Lateral lean", "fwd_head_ratio": "Forward head (nose height)",
+    "head_fwd_cm": "Head forward", "head_size_ratio": "Head size",
+    "neck_height_ratio": "Neck height", "head_pitch_deg": "Head pitch",
+    "trunk_flex_3d_deg": "Trunk flexion (3D)",
+}  # fmt: skip
+# How each unit reads after a value; ratios are all relative to the shoulder width.
+UNIT_TEXT = {"deg": "°", "cm": " cm", "ratio": " × shoulder width"}
+
+
+def metric_table() -> list[dict]:
+    """The table as plain data, written into every sidecar JSON."""
+    return [
+        {
+            "column": m.column,
+            "title": m.title,
+            "unit": m.unit,
+            "views": sorted(m.views),
+            "kind": m.kind,
+            "segments": [list(s) for s in m.segments],
+            "sign": m.sign,
+            "convention": m.convention,
+        }
+        for m in METRICS
+    ]

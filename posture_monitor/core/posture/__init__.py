@@ -1,0 +1,1 @@
+"""One frame's walk (the pipeline), alerts, baselines and desk tallies."""

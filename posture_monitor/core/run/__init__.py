@@ -1,0 +1,1 @@
+"""Running a source: batch analysis, the live engine and its threads, the display timeline."""

@@ -1,0 +1,189 @@
+"""Run one source through the pipeline into a recorder: the body of `analyze`."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from posture_monitor.core.capture.frames import iter_frames
+from posture_monitor.core.capture.sources import FrameSource
+from posture_monitor.core.common.errors import CalibrationError
+from posture_monitor.core.common.settings import AnalysisSettings
+from posture_monitor.core.measure.definitions import METRIC_COLUMNS
+from posture_monitor.core.posture.baseline import Baseline, WindowCalibration, camera_info
+from posture_monitor.core.posture.pipeline import FrameResult, PosePipeline
+from posture_monitor.core.records.recorder import SessionRecorder
+from posture_monitor.core.vision.model_files import ModelFile
+
+ProgressFn = Callable[[int, int | None], None]
+
+
+@dataclass
+class AnalysisReport:
+    csv_path: Path
+    json_path: Path
+    frames: int = 0
+    with_pose: int = 0
+    views: Counter = field(default_factory=Counter)
+    postures: Counter = field(default_factory=Counter)  # classifier labels, "" = abstained
+    medians: dict[str, float | None] = field(default_factory=dict)
+    measured: dict[str, int] = field(default_factory=dict)  # frames with a value, per metric
+    # per-stage totals in milliseconds: decode (reader thread), pose, metrics, write
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    wall_s: float = 0.0
+    alerts: int = 0  # alerts started
+    baseline: dict | None = None  # what the sidecar records of --baseline-from
+
+
+def baseline_record(baseline: Baseline, window: tuple[float, float], mode: str,
+                    in_force_from_s: float, rules) -> dict:
+    """The sidecar's `baseline`: the seconds used, how it was applied, the view, each
+    metric's median/spread/n, and the alert rules that compared with it."""
+    return {"from_s": list(window), "mode": mode, "in_force_from_s": in_force_from_s,
+            **baseline.to_dict(), "alert_rules": [asdict(r) for r in rules]}
+
+
+def first_pass_baseline(source: FrameSource, settings: AnalysisSettings, model: ModelFile,
+                        window: tuple[float, float],
+                        stop: threading.Event | None = None) -> Baseline:
+    """`--baseline-from` on a seekable file: a pass over START..END only (own pipeline, no
+    classifier), then the source is rewound to its first frame."""
+    start, end = window
+    fps = source.fps or 30.0
+    if source.frame_count:
+        length = source.frame_count / fps
+        if end > length + 1e-6:
+            raise CalibrationError(
+                f"--baseline-from {start:g}:{end:g} goes beyond the end of "
+                f"{source.description} ({length:.1f} s long): choose seconds within it")
+    calibration = WindowCalibration(start, end)  # takes only frames from START on
+    index = math.ceil(start * fps - 1e-6)
+    if index > 0:
+        # Frame START x fps is at START only at a constant rate: where the container's
+        # clock puts it later (a variable rate), go through the file from its start.
+        source.seek(index)  # type: ignore[attr-defined]
+        probe = source.read()
+        if probe is None or probe.time_s > start + 1.5 / fps:
+            index = 0
+    source.seek(index)  # type: ignore[attr-defined]
+    last_t = None
+    # closing(): the reader thread has ended before the source is rewound
+    with PosePipeline(replace(settings, classifier="none"), sequence=True,
+                      model=model) as pipeline, closing(iter_frames(source, stop)) as frames:
+        for frame in frames:
+            if frame.time_s >= end:
+                break
+            last_t = frame.time_s
+            calibration.add(pipeline.process(frame))
+        else:
+            if last_t is None or last_t + 1.5 / fps < end:
+                ends = f"{last_t + 1 / fps:.1f} s" if last_t is not None else "before it"
+                raise CalibrationError(
+                    f"--baseline-from {start:g}:{end:g} goes beyond the end of "
+                    f"{source.description} (it ends at {ends}): choose seconds within it")
+    source.seek(0)  # type: ignore[attr-defined]
+    return calibration.baseline(camera_info(source))
+
+
+def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: AnalysisSettings,
+                   model: ModelFile, progress: ProgressFn | None = None,
+                   stop: threading.Event | None = None,
+                   max_frames: int | None = None,
+                   on_result: Callable[[FrameResult], None] | None = None,
+                   baseline_from: tuple[float, float] | None = None,
+                   overwrite: bool = False) -> AnalysisReport:
+    """Analyse every frame of `source` into `out_dir/stem.{csv,json}`; an existing result
+    there is replaced only with `overwrite` (else OutputError, before any frame).
+
+    Errors from the source (a truncated video) propagate after the recorder has closed
+    the files with an error status: rows already written are kept. A failed write (a
+    full disk) is an OutputError, with the rows that reached the disk kept.
+
+    `baseline_from` (START, END in seconds): the person's neutral baseline from those
+    seconds, taken with the window's calibration code, and alerts on deviations from it.
+    A file: a first pass over START..END, then the whole file with the baseline in force
+    from the first frame (grace from the first frame). A camera: taken live over
+    START..END and in force from END on (grace from END).
+    """
+    stop = stop or threading.Event()
+    baseline, live_calibration = None, None
+    if baseline_from is not None:
+        if not source.is_sequence:
+            raise CalibrationError("--baseline-from needs a video or a camera: photos have "
+                                   "no stream time to take seconds from")
+        if source.is_live or not hasattr(source, "seek"):
+            live_calibration = WindowCalibration(*baseline_from)
+        else:
+            baseline = first_pass_baseline(source, settings, model, baseline_from, stop)
+    values: dict[str, list[float]] = {c: [] for c in METRIC_COLUMNS}
+    timings: dict[str, float] = {"decode_ms": 0.0}
+    stage = {"pose": 0.0, "metrics": 0.0, "write": 0.0}
+    images = source.kind in ("image", "folder")
+    t_start = time.perf_counter()
+    with PosePipeline(settings, sequence=source.is_sequence, model=model) as pipeline:
+        recorder = SessionRecorder(
+            out_dir, stem, source.info(), settings.to_dict(),
+            {"name": model.name, "file": model.path.name, "sha256": model.sha256},
+            images=images, landmarks=settings.landmarks,
+            classifier=pipeline.classifier.info() if pipeline.classifier else None,
+            overwrite=overwrite,
+        )
+        report = AnalysisReport(recorder.csv_path, recorder.json_path)
+        with recorder:
+            for frame in iter_frames(source, stop, timings):
+                if baseline is not None and report.frames == 0:
+                    # in force from the first frame; the grace period starts there too
+                    pipeline.set_baseline(baseline, frame.time_s)
+                    report.baseline = baseline_record(
+                        baseline, baseline_from, "first pass over the file", frame.time_s,
+                        pipeline.alerts.rules)
+                    recorder.add_meta({"baseline": report.baseline})
+                elif live_calibration is not None and live_calibration.passed(frame.time_s):
+                    live = live_calibration.baseline(camera_info(source))
+                    live_calibration = None
+                    pipeline.set_baseline(live, frame.time_s)  # from END on, grace from END
+                    report.baseline = baseline_record(live, baseline_from, "live",
+                                                      frame.time_s, pipeline.alerts.rules)
+                    recorder.add_meta({"baseline": report.baseline})
+                result = pipeline.process(frame)
+                if live_calibration is not None:
+                    live_calibration.add(result)
+                t0 = time.perf_counter()
+                recorder.write(result)
+                if on_result is not None:
+                    on_result(result)  # e.g. the session store's sample writer
+                stage["write"] += (time.perf_counter() - t0) * 1e3
+                stage["pose"] += result.pose_ms
+                stage["metrics"] += result.metrics_ms
+                m = result.measurement
+                report.frames += 1
+                report.with_pose += result.pose is not None
+                report.views[m.view] += 1
+                report.postures[result.classification.label or ""] += 1
+                report.alerts += bool(result.alert is not None and result.alert.new_alert)
+                for col, v in m.values.items():
+                    if v is not None:
+                        values[col].append(v)
+                if progress:
+                    progress(report.frames, source.frame_count)
+                if max_frames and report.frames >= max_frames:
+                    break
+            if live_calibration is not None:
+                raise CalibrationError(
+                    f"--baseline-from {baseline_from[0]:g}:{baseline_from[1]:g}: the input "
+                    "ended before those seconds were over: choose earlier seconds")
+    report.wall_s = time.perf_counter() - t_start
+    report.stage_ms = {"decode": timings["decode_ms"], **stage}
+    if "dropped" in timings:
+        report.stage_ms["dropped_frames"] = timings["dropped"]
+    report.medians = {c: (float(np.median(v)) if v else None) for c, v in values.items()}
+    report.measured = {c: len(v) for c, v in values.items()}
+    return report

@@ -1,0 +1,1 @@
+"""Pose estimation: MediaPipe landmarks, the model files, smoothing."""

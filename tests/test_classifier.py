@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -196,14 +197,73 @@ def test_front_view_forward_head_geometry_raises_p_forward_head(clf, setup, marg
     assert np.median(fh - up) > margin
 
 
+def _manual_int8_forward(features, model_path):
+    """The shipped model's forward pass written out by hand from its int8 weights: the
+    quantization parameters, weights and biases are read through LiteRT, the arithmetic
+    (quantize, integer matrix products, requantize, ReLU, logistic, dequantize) is ours.
+    Returns the hand-quantized input, the int8 output and the dequantized probabilities."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_path=str(model_path))
+    interp.allocate_tensors()
+    tensors = {t["index"]: t for t in interp.get_tensor_details()}
+    ops = interp._get_ops_details()  # the graph's wiring: which tensors each op reads
+    dense = [o for o in ops if o["op_name"] == "FULLY_CONNECTED"]
+    (logistic,) = [o for o in ops if o["op_name"] == "LOGISTIC"]
+    assert len(dense) == 3  # 106 -> 32 -> 16 -> 6 (training/model.py)
+
+    def quant(index):
+        q = tensors[index]["quantization_parameters"]
+        return q["scales"].astype(np.float64), q["zero_points"].astype(np.int64)
+
+    meta = json.loads(Path(model_path).with_suffix(".json").read_text())
+    mean = np.asarray(meta["feature_mean"], np.float64)
+    std = np.asarray(meta["feature_std"], np.float64)
+    standard = np.clip((np.asarray(features, np.float64) - mean) / std, -6.0, 6.0)
+    scale, zero = quant(dense[0]["inputs"][0])
+    q = np.clip(np.round(standard / scale) + zero, -128, 127).astype(np.int64)
+    q_input = q.copy()
+    for k, op in enumerate(dense):
+        x, w, b = op["inputs"]
+        (x_scale, x_zero), (w_scale, w_zero), (o_scale, o_zero) = (
+            quant(x), quant(w), quant(op["outputs"][0]))
+        assert np.all(w_zero == 0)  # symmetric per-channel weights
+        weights = interp.get_tensor(w).astype(np.int64)
+        bias = interp.get_tensor(b).astype(np.int64)  # int32, scale x_scale * w_scale
+        acc = weights @ (q - x_zero) + bias
+        q = np.clip(np.round(acc * x_scale * w_scale / o_scale) + o_zero, -128, 127)
+        if k < len(dense) - 1:
+            q = np.maximum(q, o_zero)  # ReLU: nothing below real zero
+        q = q.astype(np.int64)
+    (l_scale, l_zero), (o_scale, o_zero) = quant(logistic["inputs"][0]), quant(
+        logistic["outputs"][0])
+    prob = 1.0 / (1.0 + np.exp(-(q - l_zero) * l_scale))
+    q_out = np.clip(np.round(prob / o_scale) + o_zero, -128, 127).astype(np.int64)
+    return q_input, q_out, (q_out - o_zero) * o_scale
+
+
 def test_quantization_matches_manual_int8_arithmetic(clf):
-    pose = side_pose("right", 45, 25, 5)
-    f = compute_features(pose, measure(pose, W, H), W, H)
-    p = clf.predict(f)
-    assert p.shape == (len(LABEL_NAMES),) and np.all((p >= 0) & (p <= 1))
-    # Dequantized outputs lie on the output tensor's int8 grid.
-    steps = p / clf._out_scale + clf._out_zero
-    assert np.allclose(steps, np.round(steps), atol=1e-4)
+    """PostureClassifier's probabilities equal a forward pass done by hand from the model's
+    own int8 weights and quantization parameters, on side and front views of synthetic
+    people; and the input it hands the interpreter is the hand-quantized one."""
+    from posture_monitor.training.synthetic import generate
+
+    step = clf._interp.get_output_details()[0]["quantization"][0]
+    path = resolve_classifier()
+    probabilities, exact = [], []
+    for s in generate(120, seed=3):
+        f = compute_features(s.pose, measure(s.pose, s.width, s.height), s.width, s.height)
+        q_input, _, manual = _manual_int8_forward(f, path)
+        p = clf.predict(f)
+        # One output step (1/256) of slack for fixed-point vs float requantization rounding.
+        assert np.max(np.abs(p - manual)) <= step + 1e-9, (p, manual)
+        exact.extend(np.abs(p - manual) < 1e-9)
+        assert np.array_equal(clf._interp.get_tensor(clf._in_index)[0], q_input)
+        probabilities.append(p)
+    assert np.mean(exact) >= 0.98  # that slack is rare: an off-by-one zero point is not
+    probabilities = np.array(probabilities)
+    # The cases span the output range for every label, so the comparison is not all zeros.
+    assert np.all(probabilities.min(axis=0) < 0.1) and np.all(probabilities.max(axis=0) > 0.9)
 
 
 def _copy_model(tmp_path, **changes):

@@ -26,16 +26,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from posture_monitor.core.measure.definitions import (
+    METRIC_BY_COLUMN,
+    SHORT_NAMES,
+    SUMMARY_COLUMNS,
+)
 from posture_monitor.core.records import store_io
 from posture_monitor.core.records.report import MDC_CVA_DEG
 from posture_monitor.core.records.store import csv_changed
 
-COLUMNS = (("started", "Date"), ("duration_s", "Duration"), ("cva_deg", "CVA (median)"),
-           ("torso_incl_deg", "Torso"), ("shoulder_tilt_deg", "Shoulder tilt"),
-           ("good_share", "Good posture"))
-REVIEW_SERIES = (("cva_deg", "CVA proxy", "#27ae60"), ("torso_incl_deg", "torso", "#2980b9"),
-                 ("shoulder_tilt_deg", "shoulder tilt", "#8e44ad"),
-                 ("head_tilt_deg", "head tilt", "#e67e22"))
+# The summary's metrics (the metric table's `summary` flag) under their short names.
+COLUMNS = (("started", "Date"), ("duration_s", "Duration"),
+           *((c, SHORT_NAMES[c]) for c in SUMMARY_COLUMNS), ("good_share", "Good posture"))
+REVIEW_SERIES = tuple((c, SHORT_NAMES[c], colour) for c, colour in (
+    ("cva_deg", "#27ae60"), ("torso_incl_deg", "#2980b9"), ("shoulder_tilt_deg", "#8e44ad"),
+    ("head_tilt_deg", "#e67e22")))
 
 
 def _cell(key: str, session: dict) -> str:
@@ -49,7 +54,10 @@ def _cell(key: str, session: dict) -> str:
         return f"{v / 60:.1f} min"
     if key == "good_share":
         return f"{100 * v:.0f} %"
-    return f"{v:.1f}°"
+    metric = METRIC_BY_COLUMN[key]
+    if metric.unit == "ratio":  # of the shoulder width: the column's name says so
+        return f"{v:.2f}"
+    return f"{v:.1f}{metric.unit_text}"
 
 
 def _skeleton_replay(session: dict):

@@ -15,7 +15,12 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
 
 from posture_monitor.core.classify.classifier import Classification
-from posture_monitor.core.measure.definitions import FRONTAL_VIEWS, SHORT_NAMES, SIDE_VIEWS
+from posture_monitor.core.measure.definitions import (
+    FRONTAL_VIEWS,
+    METRIC_BY_COLUMN,
+    SHORT_NAMES,
+    SIDE_VIEWS,
+)
 from posture_monitor.core.measure.metrics import Measurement
 from posture_monitor.core.vision.landmarks import INDEX, LOWER_BODY_EDGES, UPPER_BODY_EDGES
 from posture_monitor.core.vision.pose import Pose
@@ -205,11 +210,13 @@ def _draw_side(pp: _Painter, pts: _Points, m: Measurement, side: str) -> None:
         facing = 1.0 if pts["nose"][0] >= ear[0] else -1.0  # the way the face points
         neck = float(np.linalg.norm(ear - sh))
         _angle_marks(pp, sh, ear, sh + (facing * neck, 0.0), 0.4)
-        pp.tag(f"CVA {cva:.0f}°", sh, -facing)  # behind the neck, clear of the arc
+        tag = METRIC_BY_COLUMN["cva_deg"].picture_tag
+        pp.tag(f"{tag} {cva:.0f}°", sh, -facing)  # behind the neck, clear of the arc
     if torso is not None and pts.ok(f"{side}_hip", f"{side}_shoulder"):
         length = float(np.linalg.norm(sh - hip))
         _angle_marks(pp, hip, sh, hip - (0.0, length * 0.8), 0.3)
-        pp.tag(f"Torso {_signed(torso)}°", hip, -1.0 if sh[0] > hip[0] else 1.0)
+        tag = METRIC_BY_COLUMN["torso_incl_deg"].picture_tag
+        pp.tag(f"{tag} {_signed(torso)}°", hip, -1.0 if sh[0] > hip[0] else 1.0)
 
 
 def _draw_front(pp: _Painter, pts: _Points, m: Measurement) -> None:

@@ -12,7 +12,6 @@ from posture_monitor.core.measure.definitions import (
     METRICS,
     SHORT_NAMES,
     SIDE_VIEWS,
-    UNIT_TEXT,
     MetricDef,
 )
 from posture_monitor.core.posture.pipeline import FrameResult
@@ -34,7 +33,7 @@ def format_value(m: MetricDef, value: float, decimals: int = 0) -> str:
     """A value with its unit: degrees and centimetres at the chosen precision, ratios
     (to the shoulder width) at two decimals."""
     places = 2 if m.unit == "ratio" else decimals
-    return f"{round(value, places) + 0.0:.{places}f}" + UNIT_TEXT[m.unit]  # + 0.0: no "-0"
+    return f"{round(value, places) + 0.0:.{places}f}" + m.unit_text  # + 0.0: no "-0"
 
 
 def format_deviation(m: MetricDef, value: float, reference: float, decimals: int = 0) -> str:
@@ -44,7 +43,7 @@ def format_deviation(m: MetricDef, value: float, reference: float, decimals: int
         if abs(reference) > 1e-6:
             return f"{100 * (value - reference) / abs(reference):+.0f} %"
         return f"{value - reference:+.2f}"
-    return f"{round(value - reference, decimals) + 0.0:+.{decimals}f}" + UNIT_TEXT[m.unit]
+    return f"{round(value - reference, decimals) + 0.0:+.{decimals}f}" + m.unit_text
 
 
 class SidePanel(QWidget):

@@ -37,6 +37,9 @@ SIDE_VIEWS = frozenset({"left", "right"})
 FRONTAL_VIEWS = frozenset({"front"})
 VIEWS = ("front", "back", "left", "right", "oblique", "unknown")
 
+# How each unit reads after a value; ratios are all relative to the shoulder width.
+UNIT_TEXT = {"deg": "°", "cm": " cm", "ratio": " × shoulder width"}
+
 
 @dataclass(frozen=True)
 class MetricDef:
@@ -49,6 +52,22 @@ class MetricDef:
     sign: int  # +1 or -1, applied last
     convention: str
     needs_hips: bool = False  # hips must pass the plausibility check (not guessed under a desk)
+    # The name in words a patient understands: the side panel, the overlay, the plot
+    # legends, the report and the history all show this, never a copy of their own.
+    short: str = ""
+    # Whether the session summary (the store's medians, the report's summary table and
+    # the history's columns) carries this metric's median.
+    summary: bool = False
+    # A shorter label where space is tight (the tags drawn on the picture); empty = short.
+    tag: str = ""
+
+    @property
+    def picture_tag(self) -> str:
+        return self.tag or self.short
+
+    @property
+    def unit_text(self) -> str:
+        return UNIT_TEXT[self.unit]
 
 
 METRICS: tuple[MetricDef, ...] = (
@@ -58,45 +77,53 @@ METRICS: tuple[MetricDef, ...] = (
         "90 = ear straight above the shoulder; smaller = head further forward. Proxy: "
         "MediaPipe has no tragus or C7, so the ear stands in for the tragus and the "
         "shoulder for C7; values run lower than radiographic CVA.",
+        short="CVA (proxy)", summary=True, tag="CVA",
     ),
     MetricDef(
         "neck_incl_deg", "Neck inclination (shoulder-ear line vs vertical)", "deg",
         SIDE_VIEWS, "from_vertical", (("shoulder", "ear"),), +1,
         "0 = ear above shoulder; positive = head forward",
+        short="Neck inclination",
     ),
     MetricDef(
         "torso_incl_deg", "Torso inclination (hip-shoulder line vs vertical)", "deg",
         SIDE_VIEWS, "from_vertical", (("hip", "shoulder"),), +1,
         "positive = leaning forward (flexion), negative = reclined (extension)",
         needs_hips=True,
+        short="Torso inclination", summary=True, tag="Torso",
     ),
     MetricDef(
         "head_flex_deg", "Head flexion (ear-eye line vs horizontal)", "deg",
         SIDE_VIEWS, "from_horizontal", (("ear", "eye"),), -1,
         "positive = chin down, negative = chin up",
+        short="Head flexion",
     ),
     MetricDef(
         "shoulder_tilt_deg", "Shoulder tilt (line through both shoulders vs horizontal)", "deg",
         FRONTAL_VIEWS, "from_horizontal", (("right_shoulder", "left_shoulder"),), +1,
         "positive = subject's left shoulder higher",
+        short="Shoulder tilt", summary=True,
     ),
     MetricDef(
         "head_tilt_deg", "Head tilt (line through both ears, else eyes, vs horizontal)", "deg",
         FRONTAL_VIEWS, "from_horizontal",
         (("right_ear", "left_ear"), ("right_eye", "left_eye")), +1,
         "positive = subject's left side of the head higher",
+        short="Head tilt", summary=True,
     ),
     MetricDef(
         "lateral_lean_deg", "Lateral trunk lean (mid-hip to mid-shoulder line vs vertical)",
         "deg", FRONTAL_VIEWS, "from_vertical", (("mid_hip", "mid_shoulder"),), +1,
         "positive = trunk leaning towards the subject's left",
         needs_hips=True,
+        short="Lateral lean", summary=True,
     ),
     MetricDef(
         "fwd_head_ratio", "Forward head, frontal proxy (nose height above shoulder midline "
         "/ shoulder width)", "ratio", frozenset({"front"}), "ratio",
         (("mid_shoulder", "nose"),), +1,
         "smaller = head lower or further forward; compare within a person and camera set-up",
+        short="Forward head (nose height)",
     ),
     # The front-view head and upper-trunk measures below make the desk webcam, which faces
     # the person, a first-class view (issue 10). Each answers one question a clinician asks
@@ -108,24 +135,28 @@ METRICS: tuple[MetricDef, ...] = (
         "perpendicular to the shoulder line). From MediaPipe's world landmarks: a model-based "
         "3D estimate. A camera pitched up or down adds a constant offset (about 2.5 cm per "
         "10 deg), so compare within a camera set-up.",
+        short="Head forward", summary=True,
     ),
     MetricDef(
         "head_size_ratio", "Apparent head size (ear-to-ear width / shoulder width)", "ratio",
         FRONTAL_VIEWS, "width_ratio", (("right_ear", "left_ear"),), +1,
         "larger = head nearer the camera than the shoulders (poked forward) or shoulders "
         "narrowed (rounded); about 0.38 in upright adults at eye-level webcams here",
+        short="Head size",
     ),
     MetricDef(
         "neck_height_ratio", "Neck height (ear midpoint above shoulder midline / shoulder "
         "width)", "ratio", FRONTAL_VIEWS, "ratio", (("mid_shoulder", "mid_ear"),), +1,
         "smaller = head dropped or forward (or shoulders shrugged); compare within a person "
         "and camera set-up",
+        short="Neck height", summary=True,
     ),
     MetricDef(
         "head_pitch_deg", "Head pitch (nose below the ear line, through an average head)",
         "deg", FRONTAL_VIEWS, "face_pitch", (("mid_ear", "nose"),), +1,
         "positive = chin down, negative = chin up; relative to the camera's line of sight, "
         "so a camera below eye level reads chin up by its elevation angle",
+        short="Head pitch",
     ),
     MetricDef(
         "trunk_flex_3d_deg", "Trunk flexion, 3D (mid-hip to mid-shoulder vs the camera's "
@@ -134,25 +165,16 @@ METRICS: tuple[MetricDef, ...] = (
         "positive = trunk bent forward (slouch), negative = reclined. From MediaPipe's world "
         "landmarks (model-based 3D estimate); a pitched camera adds its pitch as an offset.",
         needs_hips=True,
+        short="Trunk flexion (3D)",
     ),
 )
 
 METRIC_BY_COLUMN: dict[str, MetricDef] = {m.column: m for m in METRICS}
 METRIC_COLUMNS: tuple[str, ...] = tuple(m.column for m in METRICS)
 
-# Each measure's name in words a patient understands: the one table that the window's
-# side panel, the overlay's "no reading" box and the plot legends all read.
-SHORT_NAMES: dict[str, str] = {
-    "cva_deg": "CVA (proxy)", "neck_incl_deg": "Neck inclination",
-    "torso_incl_deg": "Torso inclination", "head_flex_deg": "Head flexion",
-    "shoulder_tilt_deg": "Shoulder tilt", "head_tilt_deg": "Head tilt",
-    "lateral_lean_deg": "Lateral lean", "fwd_head_ratio": "Forward head (nose height)",
-    "head_fwd_cm": "Head forward", "head_size_ratio": "Head size",
-    "neck_height_ratio": "Neck height", "head_pitch_deg": "Head pitch",
-    "trunk_flex_3d_deg": "Trunk flexion (3D)",
-}  # fmt: skip
-# How each unit reads after a value; ratios are all relative to the shoulder width.
-UNIT_TEXT = {"deg": "°", "cm": " cm", "ratio": " × shoulder width"}
+# Derived from the table rows (kept as names so callers read one lookup, not a copy).
+SHORT_NAMES: dict[str, str] = {m.column: m.short for m in METRICS}
+SUMMARY_COLUMNS: tuple[str, ...] = tuple(m.column for m in METRICS if m.summary)
 
 
 def metric_table() -> list[dict]:

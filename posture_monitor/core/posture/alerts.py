@@ -24,6 +24,7 @@ from enum import Enum
 
 from posture_monitor.core.classify.labels import LABELS
 from posture_monitor.core.common.settings import AlertSettings
+from posture_monitor.core.measure.definitions import METRIC_BY_COLUMN
 
 
 class AlertState(str, Enum):
@@ -220,8 +221,12 @@ class AlertEngine:
 def _generic_value(rule: AlertRule, v: float, absolute: float | None) -> str:
     """The number of a rule without its own wording: 'CVA 52° vs your 75°'."""
     if rule.unit == "deg":
-        what = rule.key.removeprefix("dev_").removesuffix("_deg").replace("_", " ")
-        what = {"cva": "CVA", "torso incl": "torso"}.get(what, what)
+        metric = METRIC_BY_COLUMN.get(rule.key.removeprefix("dev_"))
+        if metric is None:
+            what = rule.key.removeprefix("dev_").removesuffix("_deg").replace("_", " ")
+        else:  # the metric table's label, mid-sentence: lower case unless an acronym
+            tag = metric.picture_tag
+            what = tag if tag.isupper() else tag.lower()
         if rule.key.startswith("dev_") and absolute is not None:
             return f"{what} {absolute:.0f}° vs your {absolute - v:.0f}°"
         if rule.key.startswith("dev_"):

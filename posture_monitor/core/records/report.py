@@ -24,7 +24,12 @@ from matplotlib.image import imread
 
 from posture_monitor import __version__
 from posture_monitor.core.classify.labels import LABELS, TRUNK_FLEXION_DEG
-from posture_monitor.core.measure.definitions import METRIC_BY_COLUMN, METRICS
+from posture_monitor.core.measure.definitions import (
+    METRIC_BY_COLUMN,
+    METRICS,
+    SHORT_NAMES,
+    SUMMARY_COLUMNS,
+)
 from posture_monitor.core.records.outputs import refuse_database
 from posture_monitor.core.records.report_format import (
     NO_READING,
@@ -48,11 +53,9 @@ MDC_TORSO_DEG = 5.0
 
 A4 = (8.27, 11.69)  # inches, portrait
 
-SUMMARY_ROWS = ("cva_deg", "torso_incl_deg", "shoulder_tilt_deg", "head_tilt_deg",
-                "lateral_lean_deg")
-SHORT = {"cva_deg": "CVA proxy", "torso_incl_deg": "Torso inclination",
-         "shoulder_tilt_deg": "Shoulder tilt", "head_tilt_deg": "Head tilt",
-         "lateral_lean_deg": "Lateral lean"}
+# The summary table's rows and names come from the metric table (its `summary` flag and
+# short names), so the report lists exactly the medians the store keeps.
+SUMMARY_ROWS = SUMMARY_COLUMNS
 REFERENCES = (
     "Lau et al. 2009, Manual Therapy 14:363: CVA of normal adults 50.6 (SD 2.1) deg vs "
     "43.9 (SD 3.6) deg with neck pain.",
@@ -66,6 +69,12 @@ REFERENCES = (
     "Cosoli 2026; Puig-Divi et al. 2019: 2D accuracy depends on camera geometry; a true "
     "90 deg side view is best.",
 )
+
+
+def _metric_fmt(column: str, value: float | None) -> str:
+    """A median in its metric's unit: ratios (of the shoulder width) at two decimals."""
+    unit = METRIC_BY_COLUMN[column].unit
+    return _fmt(value, "" if unit == "ratio" else unit, 2 if unit == "ratio" else 1)
 
 
 def _page() -> Figure:
@@ -157,8 +166,8 @@ def _cover_page(pdf: PdfPages, session: dict, anonymize: bool, omitted: int) -> 
         y = 0.89 - i * 0.024
         fig.text(0.07, y, key, fontsize=10, weight="bold")
         fig.text(0.25, y, value, fontsize=10)
-    rows = [[SHORT[c], _fmt(s.get(c)), METRIC_BY_COLUMN[c].convention.split(";")[0]]
-            for c in SUMMARY_ROWS]
+    rows = [[SHORT_NAMES[c], _metric_fmt(c, s.get(c)),
+             METRIC_BY_COLUMN[c].convention.split(";")[0]] for c in SUMMARY_ROWS]
     rows = [[a, b, textwrap.shorten(c, 64, placeholder="...")] for a, b, c in rows]
     rows += [["Good posture", _share(s.get("good_share")), "share of measured time"],
              ["Frames", NO_READING if _missing(s.get("frames")) else str(s["frames"]),
@@ -173,7 +182,7 @@ def _cover_page(pdf: PdfPages, session: dict, anonymize: bool, omitted: int) -> 
             "between visits is within measurement noise.")
     if omitted:
         note += f" {omitted} snapshot(s) left out: this report is anonymised."
-    fig.text(0.07, 0.40, "\n".join(textwrap.wrap(note, 100)), fontsize=9, va="top",
+    fig.text(0.07, 0.31, "\n".join(textwrap.wrap(note, 100)), fontsize=9, va="top",
              bbox={"facecolor": "#fff6e0", "edgecolor": "#d9a400", "pad": 6})
     pdf.savefig(fig)
 
@@ -192,10 +201,13 @@ def _series(ax, t: np.ndarray, samples: dict, column: str, label: str,
 
 # Time plots: (title, y unit, ((column, legend label, colour), ...)) per panel.
 PANELS = (
-    ("CVA proxy (smaller = head further forward)", "deg", (("cva_deg", "CVA proxy", "C0"),)),
-    ("Torso inclination (+ = forward)", "deg", (("torso_incl_deg", "Torso inclination", "C2"),)),
+    (f"{SHORT_NAMES['cva_deg']} (smaller = head further forward)", "deg",
+     (("cva_deg", SHORT_NAMES["cva_deg"], "C0"),)),
+    (f"{SHORT_NAMES['torso_incl_deg']} (+ = forward)", "deg",
+     (("torso_incl_deg", SHORT_NAMES["torso_incl_deg"], "C2"),)),
     ("Shoulder and head tilt (+ = subject's left higher)", "deg",
-     (("shoulder_tilt_deg", "Shoulder tilt", "C1"), ("head_tilt_deg", "Head tilt", "C4"))),
+     (("shoulder_tilt_deg", SHORT_NAMES["shoulder_tilt_deg"], "C1"),
+      ("head_tilt_deg", SHORT_NAMES["head_tilt_deg"], "C4"))),
     ("Overall imbalance score (0-100)", "score", (("score_overall", "Imbalance score", "C3"),)),
 )
 
@@ -272,12 +284,15 @@ def _progress_page(pdf: PdfPages, visits: list[dict]) -> None:
     rects = ([0.11, 0.70, 0.84, 0.20], [0.11, 0.45, 0.84, 0.15], [0.11, 0.25, 0.84, 0.11],
              [0.11, 0.06, 0.84, 0.11])
     ax_cva, ax_torso, ax_tilt, ax_good = (fig.add_axes(r) for r in rects)
-    _progress_plot(ax_cva, x, col["cva_deg"], "Median CVA proxy (deg)", MDC_CVA_DEG,
+    def median_title(column: str) -> str:
+        return f"Median {SHORT_NAMES[column]}, deg"
+
+    _progress_plot(ax_cva, x, col["cva_deg"], median_title("cva_deg"), MDC_CVA_DEG,
                    f"within measurement noise (MDC {MDC_CVA_DEG:g} deg)")
-    _progress_plot(ax_torso, x, col["torso_incl_deg"], "Median torso inclination (deg)",
+    _progress_plot(ax_torso, x, col["torso_incl_deg"], median_title("torso_incl_deg"),
                    MDC_TORSO_DEG, f"+-{MDC_TORSO_DEG:g} deg of first visit (convention)",
                    ref=(TRUNK_FLEXION_DEG, f"RULA flexion {TRUNK_FLEXION_DEG:g} deg"))
-    _progress_plot(ax_tilt, x, col["shoulder_tilt_deg"], "Median shoulder tilt (deg)")
+    _progress_plot(ax_tilt, x, col["shoulder_tilt_deg"], median_title("shoulder_tilt_deg"))
     _progress_plot(ax_good, x, col["good_share"], "Share of time in good posture (%)",
                    scale=100.0)
     ax_good.set_ylim(0, 100)
@@ -289,11 +304,13 @@ def _progress_page(pdf: PdfPages, visits: list[dict]) -> None:
         if ax.get_legend_handles_labels()[0]:  # above the plot, clear of the data
             ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2,
                       frameon=False)
-    fig.text(0.11, 0.655, "CVA: " + _change_text(col["cva_deg"], MDC_CVA_DEG,
-                                                 "smallest real change"),
+    cva_tag = METRIC_BY_COLUMN["cva_deg"].picture_tag
+    torso_tag = METRIC_BY_COLUMN["torso_incl_deg"].picture_tag
+    fig.text(0.11, 0.655, f"{cva_tag}: " + _change_text(col["cva_deg"], MDC_CVA_DEG,
+                                                       "smallest real change"),
              fontsize=10, weight="bold")
-    fig.text(0.11, 0.405, "Torso: " + _change_text(col["torso_incl_deg"], MDC_TORSO_DEG,
-                                                   "band, a convention"), fontsize=9)
+    fig.text(0.11, 0.405, f"{torso_tag}: " + _change_text(col["torso_incl_deg"], MDC_TORSO_DEG,
+                                                         "band, a convention"), fontsize=9)
     pdf.savefig(fig)
 
 
@@ -373,7 +390,8 @@ def patient_report(patient: dict, sessions: Sequence[dict], pdf_path: Path | str
             fig.text(0.07, 0.905, f"Patient: {name}    Sessions: {len(visits)}", fontsize=10)
             chunk = rows[start:start + per_page] or [["no sessions", "", "", "", ""]]
             _table(fig, [0.07, 0.10, 0.86, 0.78], chunk,
-                   ["Date", "Duration", "Median CVA", "Torso incl.", "Good posture"],
+                   ["Date", "Duration", SHORT_NAMES["cva_deg"], SHORT_NAMES["torso_incl_deg"],
+                    "Good posture"],
                    [0.26, 0.18, 0.18, 0.18, 0.20])
             fig.text(0.07, 0.05, "Measurements, not a diagnosis. Medians per session; "
                      "changes under 5 deg CVA are within measurement noise.", fontsize=9)

@@ -30,7 +30,11 @@ import numpy as np
 from posture_monitor.core.common.errors import UserError
 from posture_monitor.core.common.paths import ENV_DATA_DIR, data_home
 from posture_monitor.core.common.safe_text import patient_id_problem, printable
-from posture_monitor.core.measure.definitions import METRIC_BY_COLUMN, METRIC_COLUMNS
+from posture_monitor.core.measure.definitions import (
+    METRIC_BY_COLUMN,
+    METRIC_COLUMNS,
+    SUMMARY_COLUMNS,
+)
 
 if TYPE_CHECKING:  # annotations only: the store must not load MediaPipe
     from posture_monitor.core.posture.pipeline import FrameResult
@@ -40,8 +44,8 @@ TEXT_COLUMNS = ("view", "posture_label", "alert_state")
 FLOAT_COLUMNS = ("time_s", *METRIC_COLUMNS, "score_overall")
 SAMPLE_COLUMNS = ("frame", "time_s", "view", *METRIC_COLUMNS, "posture_label",
                   "score_overall", "alert_state")
-SUMMARY_METRICS = ("cva_deg", "torso_incl_deg", "shoulder_tilt_deg", "head_tilt_deg",
-                   "lateral_lean_deg", "head_fwd_cm", "neck_height_ratio")
+# Which medians a session summary carries: the metric table's `summary` flag.
+SUMMARY_METRICS = SUMMARY_COLUMNS
 PRESENT_STATES = ("ok", "warning", "alert")  # "away" and photos (NULL) are not sitting
 ALERT_STATES = (*PRESENT_STATES, "away")
 

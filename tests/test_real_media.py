@@ -46,12 +46,15 @@ def test_seated_cva_lower_when_hunched(seated):
     assert np.median(cva["straight"]) - np.median(cva["hunchback"]) > 10
 
 
-def test_seated_views_are_sides_and_flip_with_the_image(seated):
+def test_seated_views_name_the_side_facing_the_camera(seated):
+    """Every original photo shows the man facing image-left, his left side to the camera
+    (the shirt's print reads the right way round); the mirrored copies (labels.csv
+    horizontally_flipped) show a right side."""
+    flipped = {r["file"]: r["horizontally_flipped"] == "True"
+               for r in read_rows(SEATED / "labels.csv")}
+    assert set(flipped) == set(seated) and any(flipped.values()) and not all(flipped.values())
     for name, (_, m) in seated.items():
-        assert m.view in ("left", "right"), name
-        flipped = name.replace(".jpg", "_flip.jpg")
-        if flipped in seated:
-            assert seated[flipped][1].view != m.view
+        assert m.view == ("right" if flipped[name] else "left"), (name, m.view, m.yaw_deg)
 
 
 def test_front_photo(full_model):

@@ -11,7 +11,8 @@ import zipfile
 import pytest
 
 from posture_monitor.core.classify.features import FEATURE_VERSION
-from posture_monitor.core.vision.model_files import file_sha256, resolve_pose_model
+from posture_monitor.core.common.hashing import file_sha256
+from posture_monitor.core.vision.model_files import resolve_pose_model
 from tests.conftest import FIXTURES, ROOT, SEATED, read_rows
 
 CLI = [sys.executable, "-m", "posture_monitor"]

@@ -4,8 +4,9 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QPushButton,
 
 from posture_monitor import __version__
 from posture_monitor.core.classify.classifier import resolve_classifier
+from posture_monitor.core.common.hashing import file_sha256
 from posture_monitor.core.records.app_settings import AppSettings
-from posture_monitor.core.vision.model_files import file_sha256, resolve_pose_model
+from posture_monitor.core.vision.model_files import resolve_pose_model
 from posture_monitor.gui.about import NOT_MEDICAL, PRIVACY, about_text, package_version
 from posture_monitor.gui.settings_dialog import SettingsDialog
 

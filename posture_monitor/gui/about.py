@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from posture_monitor import __version__
 from posture_monitor.core.classify.classifier import resolve_classifier
 from posture_monitor.core.common.errors import ModelError
-from posture_monitor.core.vision.model_files import POSE_MODELS, file_sha256, resolve_pose_model
+from posture_monitor.core.common.hashing import file_sha256_cached
+from posture_monitor.core.vision.model_files import POSE_MODELS, resolve_pose_model
 
 PRIVACY = "Everything runs on this computer; no frame, number or name leaves it."
 NOT_MEDICAL = "Not a medical device; readings are not a diagnosis."
@@ -37,7 +38,7 @@ def package_version(*distributions: str) -> str:
 def _sha256_or_reason(resolve) -> str:
     # A missing model must not stop the About box: it is where the user checks for that.
     try:
-        return file_sha256(resolve())
+        return file_sha256_cached(resolve())
     except (ModelError, OSError) as exc:
         return f"unavailable ({exc})"
 

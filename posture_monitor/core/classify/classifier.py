@@ -18,10 +18,10 @@ import numpy as np
 from posture_monitor.core.classify.features import FEATURE_VERSION, compute_features
 from posture_monitor.core.classify.labels import LABEL_NAMES, UPRIGHT, observable_in
 from posture_monitor.core.common.errors import ModelError
+from posture_monitor.core.common.hashing import file_sha256_cached
 from posture_monitor.core.common.resources import models_dir
 from posture_monitor.core.measure.definitions import SIDE_VIEWS
 from posture_monitor.core.measure.metrics import Measurement
-from posture_monitor.core.vision.model_files import file_sha256
 from posture_monitor.core.vision.pose import Pose
 
 CLASSIFIER_FILE = "posture_classifier.tflite"
@@ -103,7 +103,7 @@ class PostureClassifier:
         self.int8 = inp["dtype"] == np.int8 and out["dtype"] == np.int8
         if not self.int8:
             raise ModelError(f"classifier {self.path} is not full-integer int8")
-        self.sha256 = file_sha256(self.path)
+        self.sha256 = file_sha256_cached(self.path)
 
     def info(self) -> dict:
         return {"file": self.path.name, "sha256": self.sha256,

@@ -10,7 +10,6 @@ most the last second. The file is user-only (0o600): it holds health data. Core 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.common.hashing import file_sha256
 from posture_monitor.core.common.paths import ENV_DATA_DIR, data_home
 from posture_monitor.core.common.safe_text import patient_id_problem, printable
 from posture_monitor.core.measure.definitions import (
@@ -133,14 +133,6 @@ def db_path() -> Path:
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def csv_changed(session: dict) -> str | None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.common.hashing import file_sha256
 from posture_monitor.core.common.private_files import write_private_text
 from posture_monitor.core.common.safe_text import (
     bad_char,
@@ -37,7 +38,6 @@ from posture_monitor.core.records.store import (
     TEXT_COLUMNS,
     VALUE_RANGES,
     Store,
-    file_sha256,
     now_iso,
     parse_time,
 )

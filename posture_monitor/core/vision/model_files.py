@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from posture_monitor.core.common.errors import ModelError
+from posture_monitor.core.common.hashing import file_sha256_cached
 from posture_monitor.core.common.resources import models_dir
 
 POSE_MODELS = {
@@ -25,21 +24,7 @@ class ModelFile:
 
     @property
     def sha256(self) -> str:
-        return file_sha256(self.path)
-
-
-@lru_cache(maxsize=8)
-def _sha256_cached(path: str, mtime_ns: int, size: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    stat = path.stat()
-    return _sha256_cached(str(path), stat.st_mtime_ns, stat.st_size)
+        return file_sha256_cached(self.path)
 
 
 def resolve_pose_model(spec: str | Path = DEFAULT_POSE_MODEL) -> ModelFile:

@@ -70,7 +70,7 @@ def test_db_path_follows_the_data_home(monkeypatch, tmp_path):
 def test_new_database_is_private_wal_with_foreign_keys(tmp_path):
     path = tmp_path / "new" / "db.sqlite3"
     with Store(path) as store:
-        assert store.version == len(MIGRATIONS) == 4
+        assert store.version == len(MIGRATIONS) == 5
         assert store.query("PRAGMA journal_mode")[0][0] == "wal"
         assert store.query("PRAGMA foreign_keys")[0][0] == 1
         _fill(store)
@@ -87,13 +87,11 @@ def test_deleting_a_patient_cascades(tmp_path):
     with Store(tmp_path / "db") as store:
         sid = _fill(store, "P001")
         other = _fill(store, "P002")
-        store.save_baseline("P001", "cam", {"view": "left"})
         store.delete_patient("P001")
         assert [p["id"] for p in store.patients()] == ["P002"]
         assert store.query("SELECT count(*) FROM sessions WHERE id = ?", (sid,))[0][0] == 0
         assert store.query("SELECT count(*) FROM samples WHERE session_id = ?",
                            (sid,))[0][0] == 0
-        assert store.query("SELECT count(*) FROM baselines")[0][0] == 0
         assert len(store.samples(other)["frame"]) == 5  # the other patient is untouched
 
 
@@ -117,6 +115,9 @@ def test_migration_from_version_1_keeps_the_data(tmp_path):
         indexes = {r[0] for r in store.query("SELECT name FROM sqlite_master "
                                              "WHERE type = 'index'")}
         assert "samples_time" in indexes
+        tables = {r[0] for r in store.query("SELECT name FROM sqlite_master "
+                                            "WHERE type = 'table'")}
+        assert "baselines" not in tables and "baselines_patient" not in indexes
 
 
 def test_a_newer_schema_or_a_foreign_file_is_a_one_line_error(tmp_path):
@@ -132,7 +133,7 @@ def test_a_newer_schema_or_a_foreign_file_is_a_one_line_error(tmp_path):
         Store(junk)
 
 
-def test_patients_and_baselines(tmp_path):
+def test_patients_add_list_and_refuse_empty_or_duplicate_ids(tmp_path):
     with Store(tmp_path / "db") as store:
         store.add_patient("P001", "Ann")
         store.add_patient("A9")
@@ -143,13 +144,6 @@ def test_patients_and_baselines(tmp_path):
             with pytest.raises(UserError) as exc:
                 store.add_patient(bad)
             assert "\n" not in str(exc.value)
-        assert store.latest_baseline("P001", "cam") is None
-        store.save_baseline("P001", "cam", {"n": 1})
-        store.save_baseline("P001", "cam", {"n": 2})
-        store.save_baseline("P001", "other", {"n": 3})
-        assert store.latest_baseline("P001", "cam") == {"n": 2}
-        with pytest.raises(UserError, match="no patient 'X'"):
-            store.save_baseline("X", "cam", {})
 
 
 def test_sessions_round_trip(tmp_path):

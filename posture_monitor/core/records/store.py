@@ -1,8 +1,7 @@
-"""Patients, baselines and sessions in one SQLite file (stdlib sqlite3, no server).
+"""Patients and sessions in one SQLite file (stdlib sqlite3, no server).
 
 One local file keeps everything a practice needs to follow a person over weeks: who
-(pseudonymous ids), their baselines per camera, and every session with its per-frame
-samples. WAL mode lets the app write samples while a list of sessions is read, and
+(pseudonymous ids) and every session with its per-frame samples. WAL mode lets the app write samples while a list of sessions is read, and
 samples are committed in batches at most once a second, so a killed process loses at
 most the last second. The file is user-only (0o600): it holds health data. Core (no Qt).
 """
@@ -121,6 +120,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE sessions ADD COLUMN updated TEXT;
     CREATE INDEX sessions_csv_sha256 ON sessions(csv_sha256);
     CREATE INDEX sessions_status ON sessions(status);
+    """,
+    # v5 (issue 12): baselines were never stored here (the window keeps its profiles in
+    # core/posture/baseline.py's files); the empty table and its index go.
+    """
+    DROP INDEX IF EXISTS baselines_patient;
+    DROP TABLE IF EXISTS baselines;
     """,
 ]
 
@@ -555,26 +560,11 @@ class Store:
             raise UserError(f"no patient {id!r}: add it with posture-monitor patients add {id}")
 
     def delete_patient(self, id: str) -> None:
-        """Erase a person with all their baselines, sessions and samples (cascade)."""
+        """Erase a person with all their sessions and samples (cascade)."""
         with self.transaction() as c:
             self._known_patient(id)
             c.execute("DELETE FROM patients WHERE id = ?", (id,))
 
-    # -- baselines --------------------------------------------------------------------
-    def save_baseline(self, patient_id: str, camera: str, baseline: dict) -> int:
-        with self.transaction() as c:
-            self._known_patient(patient_id)
-            cur = c.execute("INSERT INTO baselines (patient_id, camera, baseline_json, "
-                            "created) VALUES (?, ?, ?, ?)",
-                            (patient_id, camera, json.dumps(baseline), now_iso()))
-            return int(cur.lastrowid)
-
-    def latest_baseline(self, patient_id: str, camera: str) -> dict | None:
-        rows = self.query("SELECT baseline_json FROM baselines WHERE patient_id = ? AND "
-                          "camera = ? ORDER BY id DESC LIMIT 1", (patient_id, camera))
-        return json.loads(rows[0][0]) if rows else None
-
-    # -- sessions ---------------------------------------------------------------------
     def start_session(self, patient_id: str, source: str, model: str, settings: dict,
                       started: str | None = None, csv_path: Path | None = None) -> int:
         """A new 'running' session written by this process (host, pid and a held lock

@@ -40,7 +40,6 @@ if TYPE_CHECKING:  # annotations only: the store must not load MediaPipe
 
 DB_NAME = "posture-monitor.sqlite3"
 TEXT_COLUMNS = ("view", "posture_label", "alert_state")
-FLOAT_COLUMNS = ("time_s", *METRIC_COLUMNS, "score_overall")
 SAMPLE_COLUMNS = ("frame", "time_s", "view", *METRIC_COLUMNS, "posture_label",
                   "score_overall", "alert_state")
 # Which medians a session summary carries: the metric table's `summary` flag.

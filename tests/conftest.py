@@ -9,7 +9,6 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Settings and profiles of test runs never land in the user's own folders.
 _PRIVATE = tempfile.mkdtemp(prefix="posture-monitor-tests-")
-os.environ.setdefault("POSTURE_MONITOR_CONFIG_DIR", os.path.join(_PRIVATE, "config"))
 os.environ.setdefault("POSTURE_MONITOR_DATA_HOME", os.path.join(_PRIVATE, "data"))
 
 ROOT = Path(__file__).resolve().parent.parent

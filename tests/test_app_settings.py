@@ -7,9 +7,9 @@ from dataclasses import asdict
 
 import pytest
 
+from posture_monitor.core.common.paths import ENV_DATA_DIR
 from posture_monitor.core.common.settings import AnalysisSettings
 from posture_monitor.core.records.app_settings import (
-    ENV_CONFIG_DIR,
     AppSettings,
     after_dialog,
     load_settings,
@@ -106,14 +106,16 @@ def test_save_writes_validated_values(tmp_path):
     assert json.loads(path.read_text())["plot_window_s"] == 10
 
 
-def test_settings_path_env_override(tmp_path, monkeypatch):
-    monkeypatch.setenv(ENV_CONFIG_DIR, str(tmp_path))
-    assert settings_path() == tmp_path / "settings.json"
+def test_settings_live_under_the_data_home_override_else_the_platform_config_folder(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_DATA_DIR, str(tmp_path))
+    assert settings_path() == tmp_path / "config" / "settings.json"
     save_settings(AppSettings(model="lite"))
     assert load_settings()[0].model == "lite"
-    monkeypatch.delenv(ENV_CONFIG_DIR)
+    monkeypatch.delenv(ENV_DATA_DIR)
     assert settings_path().name == "settings.json"
     assert "posture-monitor" in str(settings_path())
+    assert not settings_path().is_relative_to(tmp_path)
 
 
 def test_to_analysis_settings():

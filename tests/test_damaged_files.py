@@ -216,9 +216,8 @@ def test_run_gui_names_the_copy_of_damaged_settings(qapp, tmp_path, monkeypatch)
     from posture_monitor.gui.main import run_gui
     from posture_monitor.gui.main_window import MainWindow
 
-    monkeypatch.setenv("POSTURE_MONITOR_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("POSTURE_MONITOR_DATA_HOME", str(tmp_path / "data"))
-    settings = tmp_path / "config" / "settings.json"
+    settings = tmp_path / "data" / "config" / "settings.json"
     settings.parent.mkdir()
     text = f'{{"camera_index": {BIG}, "grid": true}}'
     settings.write_text(text)
@@ -247,7 +246,6 @@ def _window_run(tmp_path: Path, ready) -> tuple[int, str]:
     tmp_path/data; once `ready()` (or after 90 s) and a moment more, SIGTERM: the exit
     code and stderr."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
-               POSTURE_MONITOR_CONFIG_DIR=str(tmp_path / "config"),
                POSTURE_MONITOR_DATA_HOME=str(tmp_path / "data"))
     proc = subprocess.Popen([*CLI, "gui", "--source", "7"], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -265,9 +263,9 @@ def _window_run(tmp_path: Path, ready) -> tuple[int, str]:
 
 @pytest.mark.slow
 def test_the_real_window_starts_with_damaged_settings_and_profiles(tmp_path):
-    config, data = tmp_path / "config", tmp_path / "data"
-    config.mkdir()
-    data.mkdir()
+    data = tmp_path / "data"
+    config = data / "config"  # the settings follow POSTURE_MONITOR_DATA_HOME
+    config.mkdir(parents=True)
     settings_text = f'{{"camera_index": {BIG}, "grid": true}}'
     profiles_text = '{"profiles": [' + "[" * 5000 + "]" * 5000 + "]}"
     (config / "settings.json").write_text(settings_text)
@@ -283,9 +281,9 @@ def test_the_real_window_starts_with_damaged_settings_and_profiles(tmp_path):
 
 @pytest.mark.slow
 def test_the_real_window_with_a_folder_for_settings(tmp_path):
-    config, data = tmp_path / "config", tmp_path / "data"
+    data = tmp_path / "data"
+    config = data / "config"
     (config / "settings.json").mkdir(parents=True)
-    data.mkdir()
     (data / "profiles.json").write_text(
         json.dumps({"profiles": [_entry("p", scale=float("nan"))]}))
     rc, err = _window_run(tmp_path, lambda: _backups(data / "profiles.json"))

@@ -32,13 +32,23 @@ def test_window_shows_frames_angles_and_moving_plots(make_window, qtbot, sports2
     shown = w.video.image  # fitted to the view, with the frame's aspect ratio
     assert shown.width() <= max(w.video.width(), 1) and shown.height() <= w.video.height()
     assert abs(shown.width() / shown.height() - 1768 / 994) < 0.02
+    # The picture is the video (a real frame varies), not an empty or one-colour image.
+    pixels = np.frombuffer(shown.constBits(), np.uint8)
+    assert pixels.std() > 20
     qtbot.waitUntil(lambda: w.side.values["cva_deg"].text() not in ("-", ""), timeout=30_000)
-    assert w.side.view.text() != "-"
+    from posture_monitor.gui.side_panel import VIEW_TEXT
+
+    # The panel names the view of the frame on screen (read together: no event between).
+    assert w.side.view.text() == VIEW_TEXT[w.last_item.result.measurement.view]
     size = w.plots.buffer.size
     qtbot.waitUntil(lambda: w.plots.buffer.size > size + 10, timeout=10_000)
     t, v = w.plots.buffer.ordered("score_overall")
     assert (t[1:] >= t[:-1]).all()  # time runs forward in the plot
-    assert "analysis" in w.status.text() and "latency" in w.status.text()
+    status = re.fullmatch(r"capture (\d+\.\d) fps · analysis (\d+\.\d) fps · display "
+                          r"(\d+\.\d) fps · latency p50/p95 \d+/\d+ ms · dropped \d+ · "
+                          r"model lite", w.status.text())
+    assert status, w.status.text()
+    assert all(float(fps) > 0 for fps in status.groups())
 
 
 def test_recording_writes_the_analyze_columns(make_window, qtbot, sports2d_video, tmp_path):
@@ -65,7 +75,7 @@ def test_missing_camera_shows_the_empty_state(make_window):
     w = make_window("7")
     assert w.engine is None and w.stack.currentIndex() == 0
     assert "no camera at index 7" in w.empty_text.text()
-    assert w.isVisible() and w.banner.isVisible()
+    assert w.isVisible() and w.banner.isVisible() and "no camera at index 7" in w.banner.text()
 
 
 def test_video_file_pauses_and_seeks(make_window, qtbot, sports2d_video):
@@ -154,9 +164,11 @@ def test_model_from_the_command_line_is_for_this_run_only(make_window, qtbot, mo
 @pytest.mark.slow
 def test_sigterm_closes_cleanly_with_exit_code_0(sports2d_video, tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
-               POSTURE_MONITOR_CONFIG_DIR=str(tmp_path))
+               POSTURE_MONITOR_DATA_HOME=str(tmp_path))
+    config = tmp_path / "config"  # the settings follow POSTURE_MONITOR_DATA_HOME
+    config.mkdir()
     # `--model lite` is for this run only: the saved choice survives it
-    (tmp_path / "settings.json").write_text(json.dumps({"model": "full"}))
+    (config / "settings.json").write_text(json.dumps({"model": "full"}))
     proc = subprocess.Popen([sys.executable, "-m", "posture_monitor", "gui", "--source",
                              str(sports2d_video), "--model", "lite"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -166,8 +178,8 @@ def test_sigterm_closes_cleanly_with_exit_code_0(sports2d_video, tmp_path):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "Fatal" not in err
-    assert (tmp_path / "settings.json").exists()  # closed through the normal path
-    assert json.loads((tmp_path / "settings.json").read_text())["model"] == "full"
+    assert (config / "settings.json").exists()  # closed through the normal path
+    assert json.loads((config / "settings.json").read_text())["model"] == "full"
 
 
 @pytest.mark.skipif(not DESK_FRONT.exists(), reason="desk webcam clips not in this checkout")

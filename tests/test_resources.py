@@ -2,12 +2,8 @@
 
 import shutil
 
-import pytest
-
 from posture_monitor.core.common import resources
-from posture_monitor.core.common.errors import ModelError
 from posture_monitor.core.vision.model_files import resolve_pose_model
-from tests.conftest import ROOT
 
 
 def test_named_models_resolve_to_shipped_files():
@@ -26,14 +22,14 @@ def test_model_by_path(tmp_path):
     assert model.path == copy.resolve() and model.name == "my_pose.task"
 
 
-def test_data_override_is_searched_first(tmp_path, monkeypatch):
+def test_shipped_data_has_no_environment_override(tmp_path, monkeypatch):
+    # The program's one override (POSTURE_MONITOR_DATA_HOME) moves what it writes, never
+    # where its models come from: a folder there holding models/ is not searched.
     (tmp_path / "models").mkdir()
-    shutil.copy(ROOT / "models" / "pose_landmarker_lite.task", tmp_path / "models")
+    monkeypatch.setenv("POSTURE_MONITOR_DATA_HOME", str(tmp_path))
     monkeypatch.setenv("POSTURE_MONITOR_DATA", str(tmp_path))
-    assert resources.models_dir() == tmp_path / "models"
-    assert resolve_pose_model("lite").path.parent == (tmp_path / "models").resolve()
-    with pytest.raises(ModelError, match="pose model not found"):
-        resolve_pose_model("full")  # the override folder lacks it: say so, don't guess
+    assert resources.models_dir() != tmp_path / "models"
+    assert (resources.models_dir() / "pose_landmarker_lite.task").is_file()
 
 
 def test_sample_clip_is_shipped():

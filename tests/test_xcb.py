@@ -38,7 +38,7 @@ def _xcb_env(display: str, tmp_path: Path, **extra: str) -> dict[str, str]:
                                                            "XDG_SESSION_TYPE")}
     # conftest.py chose offscreen for the in-process tests: these run on X11.
     env.update(QT_QPA_PLATFORM="xcb", DISPLAY=display,
-               POSTURE_MONITOR_CONFIG_DIR=str(tmp_path / "config"), **extra)
+               POSTURE_MONITOR_DATA_HOME=str(tmp_path / "data"), **extra)
     return env
 
 
@@ -210,4 +210,4 @@ def test_window_draws_and_plays_on_a_real_x_server(xvfb, request, tmp_path):
             app.communicate()
     assert app.returncode == 0, err
     assert "Traceback" not in err and "Fatal" not in err
-    assert (tmp_path / "config" / "settings.json").exists()  # closed the normal way
+    assert (tmp_path / "data" / "config" / "settings.json").exists()  # closed the normal way

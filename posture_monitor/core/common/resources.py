@@ -5,12 +5,13 @@ Layouts, searched in order:
                  by pyproject.toml)
   * frozen:      <sys._MEIPASS>/posture_monitor/_data/... as laid out by packaging/
   * source tree / editable install: <repo>/{models,assets} beside the package
-POSTURE_MONITOR_DATA=<dir> overrides all of them (a folder holding models/ and assets/).
+No environment override: a user's own pose model is `--model PATH`, and the one
+override of the program (POSTURE_MONITOR_DATA_HOME, core/common/paths.py) is for what it
+writes, not for what it ships.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -20,9 +21,6 @@ _PACKAGE_DIR = Path(__file__).resolve().parents[2]
 
 def _candidates() -> list[Path]:
     roots: list[Path] = []
-    override = os.environ.get("POSTURE_MONITOR_DATA")
-    if override:
-        roots.append(Path(override))
     roots.append(_PACKAGE_DIR / "_data")
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:

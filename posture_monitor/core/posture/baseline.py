@@ -289,9 +289,8 @@ class Profile:
 
 
 def profiles_path() -> Path:
-    """POSTURE_MONITOR_DATA_HOME (a folder) overrides the platform's user data folder."""
-    folder = data_home()
-    return Path(folder) / "profiles.json"
+    """In the data folder (core/common/paths.py: POSTURE_MONITOR_DATA_HOME moves it)."""
+    return data_home() / "profiles.json"
 
 
 class ProfileStore:

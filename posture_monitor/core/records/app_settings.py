@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import reprlib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-import platformdirs
-
 from posture_monitor.core.common.errors import UserError
+from posture_monitor.core.common.paths import config_dir
 from posture_monitor.core.common.private_files import (
     keep_damaged_copy,
     read_json,
@@ -29,7 +27,6 @@ from posture_monitor.core.common.settings import (
     SmoothingSettings,
 )
 
-ENV_CONFIG_DIR = "POSTURE_MONITOR_CONFIG_DIR"
 MODELS = ("lite", "full")
 
 
@@ -144,10 +141,8 @@ def _check(settings: AppSettings) -> tuple[AppSettings, list[str]]:
 
 
 def settings_path() -> Path:
-    """Where the settings live; POSTURE_MONITOR_CONFIG_DIR overrides (tests, portable use)."""
-    folder = os.environ.get(ENV_CONFIG_DIR) or platformdirs.user_config_dir(
-        "posture-monitor", appauthor=False)
-    return Path(folder) / "settings.json"
+    """Where the settings live (core/common/paths.py: POSTURE_MONITOR_DATA_HOME moves them)."""
+    return config_dir() / "settings.json"
 
 
 def load_settings(path: Path | None = None) -> tuple[AppSettings, str | None]:

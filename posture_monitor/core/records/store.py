@@ -1,9 +1,10 @@
 """Patients and sessions in one SQLite file (stdlib sqlite3, no server).
 
 One local file keeps everything a practice needs to follow a person over weeks: who
-(pseudonymous ids) and every session with its per-frame samples. WAL mode lets the app write samples while a list of sessions is read, and
-samples are committed in batches at most once a second, so a killed process loses at
-most the last second. The file is user-only (0o600): it holds health data. Core (no Qt).
+(pseudonymous ids) and every session with its per-frame samples. WAL mode lets the app
+write samples while a list of sessions is read, and samples are committed in batches at
+most once a second, so a killed process loses at most the last second. The file is
+user-only (0o600): it holds health data. Core (no Qt).
 """
 
 from __future__ import annotations
@@ -130,9 +131,8 @@ MIGRATIONS: list[str] = [
 
 
 def db_path() -> Path:
-    """POSTURE_MONITOR_DATA_HOME (a folder) overrides the platform's user data folder."""
-    folder = data_home()
-    return Path(folder) / DB_NAME
+    """In the data folder (core/common/paths.py: POSTURE_MONITOR_DATA_HOME moves it)."""
+    return data_home() / DB_NAME
 
 
 def now_iso() -> str:

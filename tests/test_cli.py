@@ -69,7 +69,7 @@ def test_analyze_writes_csv_and_sidecar(tmp_path, sports2d_video):
     assert image_rows[0]["file"] == "straight_hf.jpg" and image_rows[0]["view"] == "left"
 
 
-def test_landmark_columns_and_no_smooth(tmp_path):
+def test_landmarks_flag_adds_landmark_columns_and_no_smooth_turns_smoothing_off(tmp_path):
     proc = run("analyze", SEATED / "recline.jpg", "--out", tmp_path, "--landmarks",
                "--no-smooth", "--model", "lite")
     assert proc.returncode == 0, proc.stderr
@@ -90,12 +90,12 @@ def test_classifier_can_be_turned_off(tmp_path):
     assert_one_line_error(missing, "posture classifier not found")
 
 
-def test_missing_input(tmp_path):
+def test_missing_input_is_a_one_line_not_found_error(tmp_path):
     assert_one_line_error(run("analyze", tmp_path / "nope.mp4", "--out", tmp_path),
                           "not found")
 
 
-def test_text_file_named_mp4(tmp_path):
+def test_text_file_named_mp4_is_a_one_line_unreadable_video_error(tmp_path):
     fake = tmp_path / "clip.mp4"
     fake.write_text("hello\n" * 100)
     assert_one_line_error(run("analyze", fake, "--out", tmp_path), "not a readable video")
@@ -113,7 +113,7 @@ def test_truncated_video_keeps_rows(tmp_path, sports2d_video):
     assert meta["status"].startswith("error") and meta["frames_written"] == len(rows)
 
 
-def test_empty_folder(tmp_path):
+def test_empty_folder_is_a_one_line_no_images_error(tmp_path):
     (tmp_path / "empty").mkdir()
     assert_one_line_error(run("analyze", tmp_path / "empty", "--out", tmp_path),
                           "no images in folder")
@@ -128,7 +128,7 @@ def test_bad_inputs_do_not_stop_the_batch(tmp_path):
 
 @pytest.mark.parametrize("kind", ["missing", "text", "zip_without_model", "bad_tflite",
                                   "truncated"])
-def test_unreadable_model(tmp_path, kind):
+def test_unreadable_pose_model_is_a_one_line_error_before_any_input(tmp_path, kind):
     path = tmp_path / "pose.task"
     if kind == "text":
         path.write_text("not a model")
@@ -152,7 +152,7 @@ def test_usage_error_is_one_line():
     assert_one_line_error(proc, "required")
 
 
-def test_ctrl_c_leaves_valid_csv(tmp_path, sports2d_video):
+def test_ctrl_c_leaves_whole_rows_and_an_interrupted_sidecar(tmp_path, sports2d_video):
     proc = subprocess.Popen([*CLI, "analyze", str(sports2d_video), "--out", str(tmp_path),
                              "--model", "lite"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

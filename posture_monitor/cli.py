@@ -77,12 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--out", type=Path, default=None,
                        help="folder for the CSV (default: your user data folder)")
     _add_pipeline_options(start)
+    start.set_defaults(func=cmd_start)
 
     gui = sub.add_parser("gui", help="open the desktop window")
     gui.add_argument("--source", default=None,
                      help="camera index or video file (default: the camera in Settings)")
     gui.add_argument("--model", default=None, metavar="lite|full",
                      help="pose model (default: the one in Settings)")
+    gui.set_defaults(func=cmd_gui)
 
     analyze = sub.add_parser("analyze", help="analyse videos, images, folders or a camera "
                              "into per-frame CSV + JSON sidecar")
@@ -113,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "A camera: taken live over START..END and in force from END on. "
                          "The sidecar JSON records it")
     _add_pipeline_options(analyze)
+    analyze.set_defaults(func=cmd_analyze)
 
     from posture_monitor.cli_store import add_parsers
 
@@ -136,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--shift-samples", type=int, default=3000, metavar="N",
                        help="synthetic samples per distribution-shift experiment (0: skip)")
     train.add_argument("--quiet", action="store_true")
+    train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="evaluate a classifier on labelled data")
     evaluate.add_argument("--model", type=Path, required=True, metavar="PATH",
@@ -143,7 +147,36 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("data", nargs="+", metavar="DATA",
                           help="photos with labels.csv, DIR/<label>/ folders, YOLO-pose set, "
                           "labelled session CSV, or synthetic:N")
+    evaluate.set_defaults(func=cmd_evaluate)
     return parser
+
+
+def subcommands(parser: argparse.ArgumentParser) -> frozenset[str]:
+    """The names of the parser's subcommands, asked of the parser itself, so a command
+    added in build_parser (or cli_store) is never mistaken for options of the main job."""
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return frozenset(name for a in actions for name in a.choices)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    if args.save and not args.patient:
+        raise UserError("--save needs --patient ID (the pseudonymous patient ID)")
+    return run_analysis(args.inputs, args.out, _settings(args), args.quiet,
+                        args.max_frames, patient=args.patient if args.save else None,
+                        baseline_from=args.baseline_from, overwrite=args.overwrite)
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from posture_monitor.gui.main import run_gui
+
+    return run_gui(args.source, args.model)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from posture_monitor.training.run import evaluate_command
+
+    print(evaluate_command(args.model, args.data))
+    return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -217,11 +250,23 @@ def _summary_line(name: str, report) -> str:
             f"{'; posture ' + postures if postures else ''}{baseline} -> {report.csv_path}")
 
 
+def _say_capture_status(status) -> None:
+    """A camera lost and found again during `analyze`: one line each on stderr (errors
+    that end an input are reported by the caller)."""
+    if status.kind in ("lost", "recovered"):
+        what = "camera lost" if status.kind == "lost" else "camera back"
+        print(f"posture-monitor: {what}: {status.message}", file=sys.stderr, flush=True)
+
+
 def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False,
                  max_frames: int | None = None, patient: str | None = None,
                  baseline_from: tuple[float, float] | None = None,
-                 overwrite: bool = False, keep_existing: bool = False) -> int:
+                 overwrite: bool = False, keep_existing: bool = False,
+                 open_input=None) -> int:
     """Analyse each input in turn; a bad input is reported and the others still run.
+
+    A camera that is unplugged is re-opened every few seconds (`open_input(spec)` again,
+    `open_source` by default) and its rows go on after the gap; stderr says so.
 
     Models, the output folder and the result names are checked first, before any work
     and before a session is stored: an existing result stops the run unless `overwrite`
@@ -231,9 +276,11 @@ def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False
 
     from posture_monitor.core.capture.sources import open_source
     from posture_monitor.core.run.analysis import analyze_source
+    from posture_monitor.core.run.sinks import StoredSession
     from posture_monitor.core.vision.model_files import resolve_pose_model
     from posture_monitor.progress import ProgressBar
 
+    open_input = open_input or open_source
     model = resolve_pose_model(settings.model)  # fail once, before any input
     if settings.classifier != "none":
         from posture_monitor.core.classify.classifier import resolve_classifier
@@ -258,17 +305,23 @@ def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False
         for spec, stem in zip(inputs, stems, strict=True):
             bar = None
             try:
-                with open_source(spec) as source:
+                with open_input(spec) as source:
                     bar = ProgressBar(stem, enabled=None if not quiet else False)
-                    if store is None:
-                        report = analyze_source(source, out_dir, stem, settings, model, bar,
-                                                stop, max_frames, baseline_from=baseline_from,
-                                                overwrite=overwrite)
-                    else:
-                        report = _analyze_and_save(source, out_dir, stem, settings, model,
-                                                   bar, stop, max_frames, store, patient,
-                                                   baseline_from, overwrite)
+                    session = None
+                    if store is not None:
+                        # stored with its CSV path from the start: a killed run still
+                        # points at its CSV
+                        session = StoredSession(store, patient, source.description,
+                                                model.name, settings.to_dict(),
+                                                (out_dir / f"{stem}.csv").absolute())
+                    report = analyze_source(
+                        source, out_dir, stem, settings, model, bar, stop, max_frames,
+                        sinks=[session] if session else (), baseline_from=baseline_from,
+                        overwrite=overwrite, reopen=lambda spec=spec: open_input(spec),
+                        on_status=_say_capture_status)
                 bar.close()
+                if session is not None and session.id is not None:
+                    print(f"stored as session {session.id} of patient {patient}")
                 if not quiet:
                     print(_summary_line(spec, report))
             except (SourceError, CalibrationError) as exc:
@@ -287,79 +340,6 @@ def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False
                       f"{out_dir / (stem + '.csv')}", file=sys.stderr)
                 return EXIT_INTERRUPTED
     return EXIT_USAGE if failures else 0
-
-
-class _LazySession:
-    """A stored session that begins with the first analysed frame: an input that fails
-    before (unreadable, bad --baseline-from seconds, an unusable output) stores nothing,
-    and no empty 'interrupted' session is left behind."""
-
-    def __init__(self, store, patient: str, source: str, model: str, settings: dict) -> None:
-        from posture_monitor.core.records.store import now_iso
-
-        self.store, self.patient = store, patient
-        self.args = (source, model, settings)
-        self.started = now_iso()  # when the run began, not its first frame
-        self.id: int | None = None
-        self.writer = None
-        self.csv_path: Path | None = None
-
-    def _stored(self, call, *args):
-        import sqlite3
-
-        try:
-            return call(*args)
-        except sqlite3.Error as exc:  # e.g. "database or disk is full"
-            raise OutputError(f"cannot store the session in {self.store.path} ({exc}): free "
-                              "some space, or analyse without --save; the CSV keeps every "
-                              "frame") from None
-
-    def add_result(self, result) -> None:
-        if self.writer is None:
-            from posture_monitor.core.records.store import SampleWriter
-
-            if self.store.patient(self.patient) is None:
-                self._stored(self.store.add_patient, self.patient)
-            self.id = self._stored(lambda: self.store.start_session(
-                self.patient, *self.args, started=self.started, csv_path=self.csv_path))
-            self.writer = SampleWriter(self.store, self.id)
-        self._stored(self.writer.add_result, result)
-
-    def finish(self, status: str, csv_path: Path) -> None:
-        from posture_monitor.core.records.store import summarize
-
-        if self.id is None:
-            return
-        self._stored(self.writer.close)
-        self._stored(lambda: self.store.finish_session(
-            self.id, summarize(self.store.samples(self.id)), status, csv_path=csv_path))
-
-
-def _analyze_and_save(source, out_dir, stem, settings, model, bar, stop, max_frames, store,
-                      patient: str, baseline_from: tuple[float, float] | None = None,
-                      overwrite: bool = False):
-    """`analyze` that also stores the input as a session in the local database."""
-    import contextlib
-
-    from posture_monitor.core.run.analysis import analyze_source
-
-    session = _LazySession(store, patient, source.description, model.name,
-                           settings.to_dict())
-    csv_path = (out_dir / f"{stem}.csv").absolute()
-    session.csv_path = csv_path  # stored at the start: a killed run still points at its CSV
-    try:
-        report = analyze_source(source, out_dir, stem, settings, model, bar, stop,
-                                max_frames, on_result=session.add_result,
-                                baseline_from=baseline_from, overwrite=overwrite)
-    except BaseException as exc:
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"error: {exc}"
-        with contextlib.suppress(Exception):  # the first problem is the one to report
-            session.finish(status, csv_path)
-        raise
-    session.finish("complete", csv_path)
-    if session.id is not None:
-        print(f"stored as session {session.id} of patient {patient}")
-    return report
 
 
 def _has_display() -> bool:
@@ -411,38 +391,16 @@ def cmd_start(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"start", "gui", "analyze", "train", "evaluate", "sessions", "patients",
-                "report"}
     # No command means the main job, whose options may then follow directly.
-    if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help", "--version")):
+    if not argv or (argv[0] not in subcommands(parser)
+                    and argv[0] not in ("-h", "--help", "--version")):
         argv = ["start", *argv]
     args = parser.parse_args(argv)
     from posture_monitor.core.common.private_files import make_private_by_default
 
     make_private_by_default()  # every file and folder this process creates: user-only
     try:
-        if args.command == "analyze":
-            if args.save and not args.patient:
-                raise UserError("--save needs --patient ID (the pseudonymous patient ID)")
-            return run_analysis(args.inputs, args.out, _settings(args), args.quiet,
-                                args.max_frames, patient=args.patient if args.save else None,
-                                baseline_from=args.baseline_from, overwrite=args.overwrite)
-        if args.command in ("sessions", "patients", "report"):
-            from posture_monitor.cli_store import run as run_store
-
-            return run_store(args)
-        if args.command == "gui":
-            from posture_monitor.gui.main import run_gui
-
-            return run_gui(args.source, args.model)
-        if args.command == "train":
-            return cmd_train(args)
-        if args.command == "evaluate":
-            from posture_monitor.training.run import evaluate_command
-
-            print(evaluate_command(args.model, args.data))
-            return 0
-        return cmd_start(args)
+        return args.func(args)
     except UserError as exc:
         print(f"posture-monitor: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from posture_monitor.core.common.errors import UserError
 from posture_monitor.core.common.safe_text import printable
+from posture_monitor.core.measure.definitions import METRIC_BY_COLUMN
 from posture_monitor.core.records import store_io
 
 OVERWRITE_HELP = "replace FILE (and its .json) if it exists; never the session database"
@@ -36,9 +37,11 @@ def add_parsers(sub) -> None:
                              "its CSV file stays)")
     delete.add_argument("id", type=int)
     delete.add_argument("--yes", action="store_true", help="do not ask")
+    sessions.set_defaults(func=run)
     patients = sub.add_parser("patients", help="list patients or add one")
     patients.add_argument("--add", default=None, metavar="ID", help="pseudonymous ID")
     patients.add_argument("--name", default=None, help="display name (optional)")
+    patients.set_defaults(func=run)
     report = sub.add_parser("report", help="PDF report of a session or a patient")
     which = report.add_mutually_exclusive_group(required=True)
     which.add_argument("--session", type=int, metavar="ID")
@@ -47,6 +50,7 @@ def add_parsers(sub) -> None:
     report.add_argument("--anonymize", action="store_true", help="leave names out")
     report.add_argument("--overwrite", action="store_true",
                         help="replace FILE if it exists; never the session database")
+    report.set_defaults(func=run)
 
 
 def _open():
@@ -66,12 +70,13 @@ def run(args: argparse.Namespace) -> int:
         if args.command == "report":
             return _report(store, args)
         if args.action == "list":
+            tag = METRIC_BY_COLUMN["cva_deg"].picture_tag
             for s in store.sessions(args.patient):
                 summary = s.get("summary") or {}
                 cva = summary.get("cva_deg")
                 print(f"{s['id']}\t{printable(s['patient_id'])}\t{_date(s)}\t"
                       f"{(summary.get('duration_s') or 0) / 60:.1f} min\t"
-                      f"CVA {'-' if cva is None else f'{cva:.1f}'}\t"
+                      f"{tag} {'-' if cva is None else f'{cva:.1f}'}\t"
                       f"{printable(s.get('status'))}")
             return 0
         if args.action == "show":

@@ -27,7 +27,7 @@ def engine():
     return AlertEngine((RULE,), SETTINGS)
 
 
-def test_onset_delay_is_exact():
+def test_alert_starts_exactly_one_onset_after_the_deviation_began():
     e = engine()
     run(e, 0, 5, 0.1)
     ups = run(e, 5, 20, 0.9)
@@ -54,7 +54,7 @@ def test_dead_zone_keeps_a_deviation_going():
     assert first(ups, AlertState.ALERT) == pytest.approx(10.0)  # the timer kept running
 
 
-def test_hysteresis_on_the_way_back():
+def test_alert_clears_only_clear_s_after_leaving_the_dead_zone():
     e = engine()
     run(e, 0, 12, 0.9)  # alert from t=10
     assert e.state == AlertState.ALERT
@@ -73,7 +73,7 @@ def test_relapse_during_recovery_keeps_the_alert():
     assert e.alerts == 1
 
 
-def test_cooldown_between_alerts():
+def test_a_second_alert_waits_for_the_cooldown():
     e = engine()
     run(e, 0, 12, 0.9)  # alert 10..
     run(e, 12, 15, 0.2)  # ends at 14
@@ -84,7 +84,7 @@ def test_cooldown_between_alerts():
     assert e.alerts == 2
 
 
-def test_grace_after_calibration():
+def test_no_alert_before_the_grace_after_calibration_ends():
     e = engine()
     e.start_grace(0.0)
     ups = run(e, 0, 20, 0.9, step=0.5)
@@ -124,7 +124,7 @@ def test_missing_values_neither_extend_nor_end_a_deviation():
     assert first(ups, AlertState.ALERT) == pytest.approx(10.0)
 
 
-def test_outside_rule_and_degree_reason():
+def test_outside_rule_alerts_below_minus_threshold_and_states_the_degrees():
     rule = AlertRule("dev_shoulder_tilt_deg", "outside", 6.0, 2.0, "Shoulders uneven", "deg")
     e = AlertEngine((rule,), AlertSettings(onset_s=1))
     for i in range(20):
@@ -160,7 +160,7 @@ def test_analyze_marks_one_alert_during_the_real_slouch(tmp_path):
     assert rows[300]["alert_reason"].startswith(("Trunk flexion", "Forward head"))
 
 
-def test_onset_option_is_validated(tmp_path):
+def test_onset_beyond_60_s_is_a_one_line_usage_error(tmp_path):
     import subprocess
     import sys
 

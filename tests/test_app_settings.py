@@ -24,7 +24,7 @@ def test_defaults_are_valid_and_private():
     assert s.model == "full" and s.record_video is False and s.angle_decimals == 0
 
 
-def test_round_trip(tmp_path):
+def test_saved_settings_load_back_equal_with_no_temporary_file_left(tmp_path):
     path = tmp_path / "sub" / "settings.json"
     s = AppSettings(camera_index=2, camera_width=640, camera_height=480, camera_fps=15,
                     model="lite", smoothing=False, min_visibility=0.7, decision_threshold=0.3,
@@ -87,7 +87,7 @@ def test_unknown_and_missing_keys_load_silently(tmp_path):
     assert load_settings(path) == (AppSettings(grid=True), None)
 
 
-def test_validated_clamps():
+def test_validated_clamps_ranges_and_replaces_bad_choices():
     s = AppSettings(camera_index=-1, plot_window_s=10_000, model="xl", grid=1).validated()
     assert (s.camera_index, s.plot_window_s, s.model, s.grid) == (0, 600, "full", False)
 
@@ -118,7 +118,7 @@ def test_settings_live_under_the_data_home_override_else_the_platform_config_fol
     assert not settings_path().is_relative_to(tmp_path)
 
 
-def test_to_analysis_settings():
+def test_to_analysis_settings_carries_model_smoothing_visibility_threshold():
     a = AppSettings(model="lite", smoothing=False, min_visibility=0.8).to_analysis_settings()
     assert isinstance(a, AnalysisSettings)
     assert (a.model, a.smoothing.enabled, a.quality.min_visibility) == ("lite", False, 0.8)

@@ -133,7 +133,8 @@ def _scaled(result, factor):
     return dataclasses.replace(result, pose=pose, measurement=measure(pose, w, h))
 
 
-def test_setup_change(baseline, camera, results):
+def test_setup_change_names_camera_resolution_distance_place_view_not_slouch(
+        baseline, camera, results):
     later = _at(results, 60.0)
     assert setup_change(baseline, camera, later) is None
     # Slouching moves the shoulders forward, but that is the posture, not a new set-up.
@@ -192,7 +193,7 @@ def test_profile_store_round_trip(tmp_path):
     assert store.warning is None
 
 
-def test_profile_store_env_override(tmp_path, monkeypatch):
+def test_profile_store_lives_under_the_data_home_override(tmp_path, monkeypatch):
     monkeypatch.setenv("POSTURE_MONITOR_DATA_HOME", str(tmp_path / "env"))
     store = ProfileStore()
     assert store.path == tmp_path / "env" / "profiles.json"

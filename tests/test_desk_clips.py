@@ -74,7 +74,7 @@ def test_forward_head_moves_the_head_not_the_torso(desk_webcam_dir):
     assert diff[:, :500].mean() < 4.0  # the room left of the person: untouched
 
 
-def test_forward_head_schedule():
+def test_forward_head_ramps_in_at_20_s_out_at_50_s_and_the_pingpong_steps_by_one():
     from fetch_test_media import _forward_head_strength, _pingpong
 
     assert [_forward_head_strength(t) for t in (0.0, 19.99, 20.0, 51.5, 69.9)] == [0.0] * 5

@@ -26,7 +26,7 @@ def test_side_view_angles_exact(view, cva, torso, flex):
     assert m.flags == []
 
 
-def test_side_view_signs():
+def test_side_view_signs_slouch_and_chin_down_positive_recline_negative():
     slouched = measure(side_pose("left", 40.0, 30.0, 15.0), W, H).values
     reclined = measure(side_pose("right", 95.0, -25.0, -10.0), W, H).values
     assert slouched["cva_deg"] < 50 and slouched["neck_incl_deg"] > 0  # head forward
@@ -79,7 +79,7 @@ def test_aspect_ratio_is_respected():
                                       (45, "oblique"), (-61, "left"), (-90, "left"),
                                       (90, "right"), (119, "right"), (135, "oblique"),
                                       (151, "back"), (-179, "back")])
-def test_view_classification(yaw, view):
+def test_view_follows_the_shoulder_yaw_bands(yaw, view):
     assert classify_view(yaw, QualitySettings()) == view
     assert measure(blank_pose(yaw), W, H).view == view
 
@@ -139,7 +139,7 @@ def test_unclear_facing_withholds_side_metrics():
     assert "cva_deg:facing_unclear" in m.flags
 
 
-def test_metric_table_is_complete():
+def test_metric_table_columns_are_unique_and_each_fully_described():
     cols = [m.column for m in METRICS]
     assert len(cols) == len(set(cols))
     for m in METRICS:

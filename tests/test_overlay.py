@@ -56,7 +56,7 @@ def _changed(out: np.ndarray, ref: np.ndarray, x: int, y: int, r: int = 1) -> bo
     return int(np.abs(a - b).max()) > 40
 
 
-def test_size_and_input_untouched(qapp, hunchback):
+def test_overlay_keeps_the_frame_size_and_leaves_the_input_untouched(qapp, hunchback):
     frame = hunchback.frame.image
     before = frame.copy()
     image = render_overlay(frame, hunchback.pose, hunchback.measurement)

@@ -57,7 +57,7 @@ def test_seated_views_name_the_side_facing_the_camera(seated):
         assert m.view == ("right" if flipped[name] else "left"), (name, m.view, m.yaw_deg)
 
 
-def test_front_photo(full_model):
+def test_front_photo_reads_front_metrics_without_trunk_and_oblique_reads_nothing(full_model):
     with PosePipeline(sequence=False, model=full_model) as pipe:
         with open_source(FIXTURES / "skimage" / "astronaut.png") as src:
             m = pipe.process(next(iter(src))).measurement

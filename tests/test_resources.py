@@ -15,7 +15,7 @@ def test_named_models_resolve_to_shipped_files():
         "59929e1d1ee95287735ddd833b19cf4ac46d29bc7afddbbf6753c459690d574a")
 
 
-def test_model_by_path(tmp_path):
+def test_pose_model_given_by_path_resolves_to_that_file(tmp_path):
     copy = tmp_path / "my_pose.task"
     shutil.copy(resolve_pose_model("lite").path, copy)
     model = resolve_pose_model(str(copy))

@@ -123,7 +123,7 @@ def _files(folder: Path) -> list[str]:
 @example(raw=b'{"min_visibility": NaN, "camera_fps": Infinity, "grid": 1}')
 @example(raw=b'{"model": ' + b"[" * 950 + b"]" * 950 + b"}")
 @example(raw=b"\xff\xfe{}")
-def test_any_settings_file(raw):
+def test_any_settings_file_loads_untouched_and_saves_valid_settings(raw):
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d)
         path = folder / "settings.json"
@@ -157,7 +157,7 @@ def _key(p: Profile) -> tuple[str, str]:
 @example(raw=VALID_PROFILES.replace(b"0.1,", b"1" + b"0" * 400 + b","))
 @example(raw=VALID_PROFILES.replace(b"0.1,", b"NaN,"))
 @example(raw=b'{"profiles": [' + b"[" * 950 + b"]" * 950 + b"]}")
-def test_any_profiles_file(raw):
+def test_any_profiles_file_loads_and_a_save_keeps_every_readable_profile(raw):
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d)
         path = folder / "profiles.json"

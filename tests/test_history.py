@@ -69,7 +69,7 @@ def test_sessions_cli_list_show_export_import(two_sessions, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler-utils")
-def test_report_cli_renders(two_sessions, tmp_path):
+def test_report_cli_writes_a_multi_page_pdf_and_names_a_missing_patient(two_sessions, tmp_path):
     _, env = two_sessions
     pdf = tmp_path / "p1.pdf"
     proc = cli(env, "report", "--patient", "P1", "--pdf", pdf)

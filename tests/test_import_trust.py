@@ -429,7 +429,7 @@ def test_text_that_could_drive_the_terminal_is_refused_at_the_door(tmp_path):
         store_io.import_session(store, label, "P1")
 
 
-def test_spreadsheet_csvs_import(tmp_path):
+def test_csvs_with_a_bom_crlf_or_semicolons_import_alike(tmp_path):
     with Store(tmp_path / "db") as store:
         bom = tmp_path / "bom.csv"
         bom.write_bytes(b"\xef\xbb\xbf" + (HEADER + ROWS).replace("\n", "\r\n").encode())
@@ -486,7 +486,7 @@ def test_the_same_file_twice_is_refused_unless_asked(tmp_path):
     assert str(exc.value).startswith(f"{dup}, line 5: frame 1 appears a second time")
 
 
-def test_a_large_import_streams(tmp_path):
+def test_a_100000_row_import_peaks_under_12_mb_of_python_memory(tmp_path):
     """100,000 rows (2.6 MB): the whole import stays within a few MB of Python memory
     (the list-of-rows import took 80 MB for this file; bench/bench_import.py measures the
     process on 50 MB)."""

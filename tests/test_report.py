@@ -130,7 +130,7 @@ def test_anonymised_report_hides_name_source_and_snapshots(tmp_path, snapshot):
     assert len(_pages(pdf, tmp_path)) == 5  # the snapshot shows the person: left out
 
 
-def test_patient_report_three_sessions(tmp_path):
+def test_patient_report_lists_three_visits_one_without_cva_and_the_change(tmp_path):
     sessions = make_history((66.0, None, 71.5))
     for s in sessions:
         s["samples"] = None

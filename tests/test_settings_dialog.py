@@ -77,13 +77,13 @@ def test_unlisted_camera_mode_is_kept(qtbot):
     assert _dialog(qtbot, odd).settings() == odd
 
 
-def test_restore_defaults(qtbot):
+def test_restore_defaults_button_gives_the_default_settings(qtbot):
     dialog = _dialog(qtbot, CUSTOM)
     dialog.findChild(QPushButton, "restore_defaults").click()
     assert dialog.settings() == AppSettings()
 
 
-def test_ok_and_cancel(qtbot):
+def test_ok_accepts_and_cancel_rejects_the_dialog(qtbot):
     dialog = _dialog(qtbot)
     with qtbot.waitSignal(dialog.accepted, timeout=1000):
         dialog.findChild(object, "buttons").accepted.emit()

@@ -146,7 +146,7 @@ def test_patients_add_list_and_refuse_empty_or_duplicate_ids(tmp_path):
             assert "\n" not in str(exc.value)
 
 
-def test_sessions_round_trip(tmp_path):
+def test_sessions_keep_settings_summary_and_csv_checksum_newest_first(tmp_path):
     csv = tmp_path / "run.csv"
     csv.write_text("frame,time_s\n0,0\n")
     with Store(tmp_path / "db") as store:
@@ -171,7 +171,7 @@ def test_sessions_round_trip(tmp_path):
             store.start_session("nobody", "camera 0", "lite", {})
 
 
-def test_samples_as_arrays(tmp_path):
+def test_samples_come_back_as_typed_arrays_with_gaps_as_nan_or_none(tmp_path):
     with Store(tmp_path / "db") as store:
         store.add_patient("P001")
         sid = store.start_session("P001", "camera 0", "lite", {})
@@ -207,7 +207,7 @@ def test_writer_flushes_once_per_interval(tmp_path):
         assert len(store.samples(sid)["frame"]) == 3
 
 
-def test_summarize_a_known_table():
+def test_summarize_gives_the_hand_computed_figures_of_a_known_table():
     nan = float("nan")
     samples = {
         "frame": np.arange(5),
@@ -331,7 +331,7 @@ def test_exports_defuse_spreadsheet_formulas(tmp_path):
         assert store.session(new)["source"] == "-evil"
 
 
-def test_import_an_analyze_csv(tmp_path):
+def test_importing_an_analyze_csv_keeps_its_rows_and_sidecar(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "posture_monitor", "analyze",
                            str(SEATED / "recline.jpg"), "--out", str(tmp_path), "--model",
                            "lite", "--classifier", "none", "--quiet"], capture_output=True,

@@ -329,7 +329,7 @@ def test_yolo_dataset_derives_trunk_labels_from_spine_points(tmp_path):
     assert data.M[0, LABEL_NAMES.index("head_tilt")] == 0  # a side photo cannot tell
 
 
-def test_image_folders_by_class(tmp_path):
+def test_image_folders_label_photos_by_folder_and_refuse_unknown_names(tmp_path):
     for label, files in (("hunchback", ["hunchback.jpg"]), ("upright", ["straight_hf.jpg"])):
         (tmp_path / label).mkdir()
         for f in files:
@@ -343,7 +343,7 @@ def test_image_folders_by_class(tmp_path):
         ds.image_folders(tmp_path, model="lite")
 
 
-def test_labelled_session_csv(tmp_path):
+def test_labelled_session_csv_reads_its_label_column_and_skips_unlabelled(tmp_path):
     proc = subprocess.run([*CLI, "analyze", str(SEATED), "--out", str(tmp_path), "--landmarks",
                            "--model", "lite", "--quiet"], capture_output=True, text=True,
                           cwd=ROOT, timeout=300)

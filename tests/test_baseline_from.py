@@ -49,7 +49,7 @@ def alert_events(rows):
 
 @pytest.mark.parametrize(("text", "window"), [("0:5", (0.0, 5.0)), ("2.5:7.5", (2.5, 7.5)),
                                               ("10:70", (10.0, 70.0)), (" 1 : 4 ", (1.0, 4.0))])
-def test_parse_seconds_window(text, window):
+def test_parse_seconds_window_reads_start_and_end(text, window):
     assert parse_seconds_window(text) == window
 
 
@@ -58,7 +58,7 @@ def test_parse_seconds_window(text, window):
     ("", "not START:END"), ("0:inf", "must be numbers"), ("nan:5", "must be numbers"),
     ("-1:5", "cannot be negative"), ("5:5", "END must be later"), ("7:2", "END must be later"),
 ])
-def test_parse_seconds_window_rejects(text, needle):
+def test_parse_seconds_window_rejects_bad_text_with_an_example(text, needle):
     with pytest.raises(argparse.ArgumentTypeError) as err:
         parse_seconds_window(text)
     assert needle in str(err.value) and "e.g." in str(err.value)
@@ -76,19 +76,19 @@ def test_bad_window_is_a_one_line_usage_error(tmp_path, value, needle):
     assert not list(tmp_path.iterdir())
 
 
-def test_window_beyond_the_input(tmp_path, sports2d_video):
+def test_window_beyond_the_input_is_a_one_line_error_before_any_row(tmp_path, sports2d_video):
     proc = run("analyze", sports2d_video, "--out", tmp_path, "--baseline-from", "5:20",
                "--model", "lite", "--classifier", "none")
     assert_one_line_error(proc, "beyond the end", "7.7 s long", "choose seconds within it")
     assert not (tmp_path / "sports2d_demo.csv").exists()  # checked before any row
 
 
-def test_photos_have_no_seconds(tmp_path):
+def test_a_baseline_window_on_a_photo_is_a_one_line_error(tmp_path):
     proc = run("analyze", SEATED / "recline.jpg", "--out", tmp_path, "--baseline-from", "0:5")
     assert_one_line_error(proc, "needs a video or a camera")
 
 
-def test_no_usable_frames_in_the_window(tmp_path):
+def test_no_usable_frames_in_the_window_is_a_one_line_error(tmp_path):
     """A clip with nobody in it (grey frames with sensor-like noise): no baseline."""
     clip = tmp_path / "empty.mp4"
     writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (320, 240))

@@ -241,7 +241,7 @@ def _check_yolo(path):
 
 @FUZZ
 @given(data=st.binary(max_size=600))
-def test_fuzz_yolo_label_bytes(tmp_path, data):
+def test_any_yolo_label_bytes_give_valid_keypoints_or_a_one_line_error(tmp_path, data):
     path = tmp_path / "fuzz.txt"
     path.write_bytes(data)
     _check_yolo(path)
@@ -249,7 +249,7 @@ def test_fuzz_yolo_label_bytes(tmp_path, data):
 
 @FUZZ
 @given(lines=YOLO_LINES, end=LINE_ENDS, bom=st.booleans())
-def test_fuzz_yolo_label_lines(tmp_path, lines, end, bom):
+def test_any_yolo_label_lines_give_valid_keypoints_or_a_one_line_error(tmp_path, lines, end, bom):
     path = tmp_path / "fuzz.txt"
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + end.join(lines).encode(
         "utf-8", "surrogatepass"))
@@ -280,7 +280,7 @@ def photo_root(tmp_path):
 
 @FUZZ
 @given(data=st.binary(max_size=600))
-def test_fuzz_labels_csv_bytes(photo_root, data):
+def test_any_labels_csv_bytes_give_photos_in_the_folder_or_a_one_line_error(photo_root, data):
     (photo_root / "labels.csv").write_bytes(data)
     _check_photo_labels(photo_root)
 
@@ -297,7 +297,8 @@ CELLS = st.one_of(st.sampled_from(["a.jpg", "b c.jpg", "é.jpg", "sub/d.jpg", "s
        rows=st.lists(st.lists(CELLS, max_size=4), max_size=6),
        quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONE]),
        end=st.sampled_from(["\n", "\r\n", "\r"]))
-def test_fuzz_labels_csv_rows(photo_root, header, rows, quoting, end):
+def test_any_labels_csv_rows_give_photos_in_the_folder_or_a_one_line_error(
+        photo_root, header, rows, quoting, end):
     with open(photo_root / "labels.csv", "w", newline="", encoding="utf-8",
               errors="surrogatepass") as fh:
         writer = csv.writer(fh, quoting=quoting, escapechar="\\", lineterminator=end)
@@ -322,7 +323,7 @@ def _check_session(path):
 @FUZZ
 @given(data=st.binary(max_size=600), sidecar=st.one_of(
     st.just(b'{"source": {"width": 720, "height": 1280}}'), st.binary(max_size=60)))
-def test_fuzz_session_csv_bytes(tmp_path, data, sidecar):
+def test_any_session_csv_bytes_give_finite_features_or_a_one_line_error(tmp_path, data, sidecar):
     (tmp_path / "s.csv").write_bytes(data)
     (tmp_path / "s.json").write_bytes(sidecar)
     _check_session(tmp_path / "s.csv")
@@ -336,7 +337,8 @@ NUMBERS = st.one_of(st.floats(-2, 2), st.sampled_from(["nan", "inf", "", "x", "1
 @given(base=st.data(), label=st.one_of(st.sampled_from(["upright", "hunchback"]), CELLS),
        detected=st.sampled_from(["1", "1", "1", "0", "", "yes"]),
        width=st.sampled_from([720, 0, -5, 1]))
-def test_fuzz_session_csv_rows(tmp_path, real_pose, base, label, detected, width):
+def test_any_session_csv_rows_give_finite_features_or_a_one_line_error(
+        tmp_path, real_pose, base, label, detected, width):
     path = _session(tmp_path, real_pose, label=label,
                     size={"source": {"width": width, "height": 1280}})
     with open(path, newline="", encoding="utf-8") as fh:

@@ -18,6 +18,7 @@ from posture_monitor.core.common.errors import (
     SourceError,
     UserError,
 )
+from posture_monitor.core.common.settings import SETTINGS
 
 EXIT_INTERRUPTED = 130  # shell convention for Ctrl+C
 
@@ -38,8 +39,10 @@ def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
                    help="also write the raw landmark columns (33 points x 8 values)")
     p.add_argument("--classifier", default="default", metavar="default|none|PATH",
                    help="posture classifier: the shipped one, none, or a .tflite file")
-    p.add_argument("--onset", type=float, default=10.0, metavar="S",
-                   help="alert only after a deviation lasts S seconds (0-60, default 10)")
+    onset = SETTINGS["alert_onset_s"]
+    p.add_argument("--onset", type=float, default=float(onset.default), metavar="S",
+                   help=f"{onset.help} In seconds ({onset.low:g}-{onset.high:g}, default "
+                   f"{onset.default:g})")
 
 
 def parse_seconds_window(text: str) -> tuple[float, float]:
@@ -203,8 +206,10 @@ def _settings(args: argparse.Namespace):
         SmoothingSettings,
     )
 
-    if not 0 <= args.onset <= 60:
-        raise UserError(f"--onset must be between 0 and 60 seconds, not {args.onset:g}")
+    try:
+        SETTINGS["alert_onset_s"].check(args.onset, "--onset")
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     base = AnalysisSettings(model=args.model, landmarks=args.landmarks,
                             classifier=args.classifier,
                             alerts=AlertSettings(onset_s=args.onset))

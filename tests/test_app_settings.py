@@ -3,12 +3,12 @@
 import json
 import os
 import stat
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 import pytest
 
 from posture_monitor.core.common.paths import ENV_DATA_DIR
-from posture_monitor.core.common.settings import AnalysisSettings
+from posture_monitor.core.common.settings import SETTINGS, AlertSettings, AnalysisSettings
 from posture_monitor.core.records.app_settings import (
     AppSettings,
     after_dialog,
@@ -124,7 +124,9 @@ def test_to_analysis_settings_carries_model_smoothing_visibility_threshold():
     assert (a.model, a.smoothing.enabled, a.quality.min_visibility) == ("lite", False, 0.8)
     assert a.quality.min_presence == AnalysisSettings().quality.min_presence
     # The app always states its label threshold (default 0.5, the model's own).
-    assert AppSettings().to_analysis_settings() == AnalysisSettings(decision_threshold=0.5)
+    # the label threshold left empty: the classifier's own per-label ones, as in analyze
+    assert AppSettings().to_analysis_settings() == AnalysisSettings()
+    assert AppSettings().decision_threshold is None
     assert AppSettings(decision_threshold=0.7).to_analysis_settings().decision_threshold == 0.7
 
 
@@ -140,3 +142,21 @@ def test_command_line_choice_is_for_the_run_and_the_dialog_saves():
         AppSettings(model="full", grid=True), {})
     assert after_dialog(AppSettings(model="lite"), {"model": "full"}, AppSettings(
         model="lite")) == (AppSettings(model="lite"), {})
+
+
+def test_every_ranged_setting_takes_default_and_range_from_the_settings_table():
+    ranged = {f.name: f for f in fields(AppSettings) if "range" in f.metadata}
+    assert set(ranged) == set(SETTINGS)
+    for name, f in ranged.items():
+        spec = SETTINGS[name]
+        assert (f.default, f.metadata["range"]) == (spec.default, (spec.low, spec.high)), name
+    assert AlertSettings().onset_s == SETTINGS["alert_onset_s"].default
+
+
+def test_an_empty_threshold_loads_as_the_models_own_and_a_bad_one_says_so(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"decision_threshold": None}))
+    assert load_settings(path) == (AppSettings(decision_threshold=None), None)
+    path.write_text(json.dumps({"decision_threshold": "high"}))
+    settings, warning = load_settings(path)
+    assert settings.decision_threshold is None and "model’s own" in warning

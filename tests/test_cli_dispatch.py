@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from posture_monitor import cli
+from posture_monitor.core.common.settings import SETTINGS
 
 
 def test_every_subcommand_names_the_function_that_runs_it():
@@ -62,3 +63,21 @@ def test_help_and_version_exit_0_with_text(argv, capsys):
         assert "analyze" in out and "sessions" in out
     if argv == ["analyze", "--help"]:
         assert "--baseline-from" in out
+
+
+@pytest.mark.parametrize("onset", ["-1", "60.5"])
+def test_onset_outside_the_settings_tables_range_is_a_one_line_usage_error(onset, capsys,
+                                                                           tmp_path):
+    spec = SETTINGS["alert_onset_s"]
+    assert cli.main(["analyze", "missing.mp4", "--out", str(tmp_path), "--onset", onset]) == 2
+    err = capsys.readouterr().err
+    assert f"between {spec.low:g} and {spec.high:g}" in err and err.count("\n") == 1
+
+
+def test_onset_flag_default_and_help_come_from_the_settings_table(capsys):
+    spec = SETTINGS["alert_onset_s"]
+    args = cli.build_parser().parse_args(["analyze", "x", "--out", "o"])
+    assert args.onset == spec.default
+    with pytest.raises(SystemExit):
+        cli.main(["analyze", "--help"])
+    assert f"({spec.low:g}-{spec.high:g}, default {spec.default:g})" in capsys.readouterr().out

@@ -1,10 +1,18 @@
 """Settings dialog and About box (pytest-qt, offscreen)."""
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QPushButton, QSpinBox
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QPushButton,
+    QSpinBox,
+)
 
 from posture_monitor import __version__
 from posture_monitor.core.classify.classifier import resolve_classifier
 from posture_monitor.core.common.hashing import file_sha256
+from posture_monitor.core.common.settings import SETTINGS
 from posture_monitor.core.records.app_settings import AppSettings
 from posture_monitor.core.vision.model_files import resolve_pose_model
 from posture_monitor.gui.about import NOT_MEDICAL, PRIVACY, about_text, package_version
@@ -70,6 +78,27 @@ def test_widgets_cannot_leave_the_valid_range(qtbot):
     dialog.findChild(QDoubleSpinBox, "min_visibility").setValue(0.99)
     s = dialog.settings()
     assert (s.plot_window_s, s.min_visibility) == (10, 0.95)
+
+
+def test_spin_boxes_take_range_unit_and_tip_from_the_settings_table(qtbot):
+    dialog = _dialog(qtbot)
+    boxes = {b.objectName(): b for b in dialog.findChildren(QAbstractSpinBox)}
+    assert set(boxes) == {n for n in SETTINGS if n not in ("camera_width", "camera_height",
+                                                           "camera_fps", "angle_decimals")}
+    for name, box in boxes.items():
+        spec = SETTINGS[name]
+        low = box.minimum() if spec.default is not None else box.minimum() + box.singleStep()
+        assert (round(low, 2), box.maximum()) == (spec.low, spec.high), name
+        assert box.toolTip() == spec.help, name
+
+
+def test_threshold_left_at_the_models_own_round_trips_as_none(qtbot):
+    dialog = _dialog(qtbot, AppSettings(decision_threshold=None))
+    box = dialog.findChild(QDoubleSpinBox, "decision_threshold")
+    assert box.text() == "model's own"
+    assert dialog.settings().decision_threshold is None
+    box.setValue(0.3)
+    assert dialog.settings().decision_threshold == 0.3
 
 
 def test_unlisted_camera_mode_is_kept(qtbot):

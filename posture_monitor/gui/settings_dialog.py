@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from posture_monitor.core.common.settings import SETTINGS
 from posture_monitor.core.records.app_settings import AppSettings
 
 RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080))
@@ -36,25 +35,43 @@ CHECK_BOXES = {
 }
 
 
-def _range(name: str) -> tuple[float, float]:
-    # The limits come from AppSettings so the widgets cannot allow what the core rejects.
-    return next(f.metadata["range"] for f in fields(AppSettings) if f.name == name)
+# Step of the 0-1 probability boxes; the threshold box shows "model's own" one step below
+# its lowest value (QDoubleSpinBox's special value text stands for its minimum).
+PROBABILITY_STEP = 0.05
+MODEL_OWN = "model's own"
 
 
-def _spin(name: str, suffix: str = "") -> QSpinBox:
+def _spin(name: str) -> QSpinBox:
+    # Range, unit and tip from the one settings table, so the widgets cannot allow what the
+    # core rejects.
+    spec = SETTINGS[name]
     box = QSpinBox(objectName=name)
-    box.setRange(*(int(v) for v in _range(name)))
-    box.setSuffix(suffix)
+    box.setRange(int(spec.low), int(spec.high))
+    if spec.unit:
+        box.setSuffix(f" {spec.unit}")
+    box.setToolTip(spec.help)
     return box
 
 
-def _double_spin(name: str, tip: str) -> QDoubleSpinBox:
+def _double_spin(name: str) -> QDoubleSpinBox:
+    spec = SETTINGS[name]
     box = QDoubleSpinBox(objectName=name)
-    box.setRange(*_range(name))
     box.setDecimals(2)
-    box.setSingleStep(0.05)
-    box.setToolTip(tip)
+    box.setSingleStep(PROBABILITY_STEP)
+    low = spec.low
+    if spec.default is None:  # empty allowed: the minimum stands for it
+        low = round(spec.low - PROBABILITY_STEP, 2)
+        box.setSpecialValueText(MODEL_OWN)
+    box.setRange(low, spec.high)
+    box.setToolTip(spec.help)
     return box
+
+
+def _optional_value(box: QDoubleSpinBox) -> float | None:
+    """None when the box shows its special value (the model's own threshold)."""
+    if box.specialValueText() and box.value() <= box.minimum():
+        return None
+    return round(box.value(), 2)
 
 
 def _combo(name: str, items) -> QComboBox:
@@ -79,20 +96,15 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.camera_index = _spin("camera_index")
-        self.camera_index.setToolTip("0 is the first camera the system lists.")
         # Item data is "WxH" text: Qt round-trips strings exactly, Python tuples not always.
         self.resolution = _combo("resolution", ((f"{w}x{h}", f"{w} x {h}") for w, h in RESOLUTIONS))
         self.camera_fps = _combo("camera_fps", ((f, f"{f} fps") for f in FPS_CHOICES))
         self.model = _combo("model", MODEL_CHOICES)
-        self.min_visibility = _double_spin(
-            "min_visibility", "Landmarks MediaPipe rates less visible than this are ignored.")
-        self.decision_threshold = _double_spin(
-            "decision_threshold", "A posture label is shown when its probability is above this.")
-        self.plot_window_s = _spin("plot_window_s", " s")
+        self.min_visibility = _double_spin("min_visibility")
+        self.decision_threshold = _double_spin("decision_threshold")
+        self.plot_window_s = _spin("plot_window_s")
         self.angle_decimals = _combo("angle_decimals", DECIMAL_CHOICES)
-        self.alert_onset_s = _spin("alert_onset_s", " s")
-        self.alert_onset_s.setToolTip("A deviation must last this long before an alert: "
-                                      "a glance at the keyboard does not count.")
+        self.alert_onset_s = _spin("alert_onset_s")
         self.checks = {name: QCheckBox(text, objectName=name, toolTip=tip)
                        for name, (text, tip) in CHECK_BOXES.items()}
 
@@ -143,7 +155,9 @@ class SettingsDialog(QDialog):
         _select(self.camera_fps, s.camera_fps, f"{s.camera_fps} fps")
         _select(self.model, s.model, s.model)
         self.min_visibility.setValue(s.min_visibility)
-        self.decision_threshold.setValue(s.decision_threshold)
+        self.decision_threshold.setValue(self.decision_threshold.minimum()
+                                         if s.decision_threshold is None
+                                         else s.decision_threshold)
         self.plot_window_s.setValue(s.plot_window_s)
         self.alert_onset_s.setValue(s.alert_onset_s)
         _select(self.angle_decimals, s.angle_decimals, str(s.angle_decimals))
@@ -160,7 +174,7 @@ class SettingsDialog(QDialog):
             camera_fps=self.camera_fps.currentData(),
             model=self.model.currentData(),
             min_visibility=round(self.min_visibility.value(), 2),
-            decision_threshold=round(self.decision_threshold.value(), 2),
+            decision_threshold=_optional_value(self.decision_threshold),
             plot_window_s=self.plot_window_s.value(),
             angle_decimals=self.angle_decimals.currentData(),
             alert_onset_s=self.alert_onset_s.value(),

@@ -7,8 +7,53 @@ from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
+class Setting:
+    """One user-adjustable number: its default and allowed range, defined once here and
+    read by the command-line flags, the saved settings' validation (app_settings.py) and
+    the Settings dialog, so none of them can allow what another rejects."""
+
+    name: str
+    default: float | int | None  # None: no value of the user's own (see its help)
+    low: float | int
+    high: float | int
+    unit: str  # after a value in the dialog and in messages ("s", "fps", "" for none)
+    help: str
+
+    def check(self, value: float, flag: str) -> float:
+        """`value` itself, or a one-line ValueError naming the flag and the range."""
+        if not self.low <= value <= self.high:
+            unit = f" {self.unit}" if self.unit else ""
+            raise ValueError(f"{flag} must be between {self.low:g} and {self.high:g}{unit}, "
+                             f"not {value:g}")
+        return value
+
+
+SETTINGS: dict[str, Setting] = {s.name: s for s in (
+    Setting("camera_index", 0, 0, 63, "", "0 is the first camera the system lists."),
+    Setting("camera_width", 1280, 160, 7680, "px", "Camera picture width."),
+    Setting("camera_height", 720, 120, 4320, "px", "Camera picture height."),
+    Setting("camera_fps", 30, 1, 240, "fps", "Frames per second asked of the camera."),
+    # MediaPipe's own default confidence; below 0.1 noise passes, above 0.95 nothing does.
+    Setting("min_visibility", 0.5, 0.1, 0.95, "",
+            "Landmarks MediaPipe rates less visible than this are ignored."),
+    # None keeps the classifier's own per-label thresholds (its .json), as `analyze` does.
+    Setting("decision_threshold", None, 0.05, 0.95, "",
+            "A posture label is shown when its probability is above this; empty: the "
+            "model's own threshold for each label."),
+    Setting("plot_window_s", 60, 10, 600, "s", "How many seconds the live plots show."),
+    # Angles are always degrees; this is only the precision shown (0 or 1 decimal).
+    Setting("angle_decimals", 0, 0, 1, "", "Decimals shown for angles."),
+    # Users' first wish: no alarm for a glance at the keyboard.
+    Setting("alert_onset_s", 10, 0, 60, "s",
+            "A deviation must last this long before an alert: a glance at the keyboard "
+            "does not count."),
+)}
+
+
+@dataclass(frozen=True)
 class AlertSettings:
-    onset_s: float = 10.0  # a deviation must last this long (0-60 s)
+    # a deviation must last this long (range and default: SETTINGS["alert_onset_s"])
+    onset_s: float = float(SETTINGS["alert_onset_s"].default)
     clear_s: float = 2.0  # ...and the recovery this long before the alert ends
     cooldown_s: float = 60.0  # from the end of one alert to the start of the next
     grace_s: float = 10.0  # after calibration or resuming: no alert starts
@@ -19,7 +64,7 @@ class AlertSettings:
 class QualitySettings:
     # A landmark counts only if MediaPipe rates it at least this visible and present.
     # 0.5 is MediaPipe's own default for its confidence options.
-    min_visibility: float = 0.5
+    min_visibility: float = SETTINGS["min_visibility"].default
     min_presence: float = 0.5
     # View from the yaw of the shoulder line in MediaPipe's world landmarks
     # (0 = facing the camera, +-90 = side on, 180 = back to the camera).
@@ -55,8 +100,9 @@ class SmoothingSettings:
 class AnalysisSettings:
     model: str = "full"
     classifier: str = "default"  # "default" (shipped), "none", or a .tflite path
-    # Probability above which a label is reported; None keeps the model's own (0.5).
-    decision_threshold: float | None = None
+    # Probability above which a label is reported; None keeps the model's own per-label
+    # thresholds (SETTINGS["decision_threshold"]).
+    decision_threshold: float | None = SETTINGS["decision_threshold"].default
     score_time_constant_s: float = 1.0  # smoothing of the imbalance scores
     alerts: AlertSettings = field(default_factory=AlertSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)

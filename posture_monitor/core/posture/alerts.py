@@ -19,6 +19,7 @@ withheld) neither extends nor ends a deviation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -64,9 +65,14 @@ class AlertRule:
         return abs(v) < self.threshold - self.dead_zone
 
 
-def label_rules(threshold: float = 0.5, dead_zone: float = 0.15) -> tuple[AlertRule, ...]:
-    """Without a baseline: the classifier's labels (probability above `threshold`)."""
-    return tuple(AlertRule(f"p_{lbl.name}", "above", threshold, dead_zone,
+def label_rules(threshold: float | Mapping[str, float] = 0.5,
+                dead_zone: float = 0.15) -> tuple[AlertRule, ...]:
+    """Without a baseline: the classifier's labels (probability above `threshold`, one
+    for all labels or one per label name, as the classifier's own thresholds are)."""
+    def limit(name: str) -> float:
+        return float(threshold[name] if isinstance(threshold, Mapping) else threshold)
+
+    return tuple(AlertRule(f"p_{lbl.name}", "above", limit(lbl.name), dead_zone,
                            lbl.name.replace("_", " ").capitalize()) for lbl in LABELS)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from posture_monitor.core.capture.sources import Frame
 from posture_monitor.core.classify.classifier import ABSTAIN, Classification, PostureClassifier
+from posture_monitor.core.classify.labels import LABEL_NAMES
 from posture_monitor.core.classify.scoring import SCORE_COLUMNS, ImbalanceScorer
 from posture_monitor.core.common.settings import AnalysisSettings
 from posture_monitor.core.measure.metrics import Measurement, measure
@@ -57,9 +58,8 @@ class PosePipeline:
         self._scorer = ImbalanceScorer(time_constant_s=tau)
         self._estimator = PoseEstimator(self.model, video_mode=sequence)
         self.baseline = None
-        threshold = self.settings.decision_threshold or 0.5
         # Alerts need time: only for sequences (video, camera), never across photos.
-        self.alerts = (AlertEngine(label_rules(threshold), self.settings.alerts)
+        self.alerts = (AlertEngine(label_rules(self.label_thresholds()), self.settings.alerts)
                        if sequence else None)
         s = self.settings.smoothing
         # Smoothing only makes sense between consecutive moments of one scene.
@@ -114,6 +114,14 @@ class PosePipeline:
                 and abs(x - bx) <= PERSON_SHIFT_TOLERANCE
                 and abs(y - by) <= PERSON_SHIFT_TOLERANCE)
 
+    def label_thresholds(self) -> dict[str, float] | float:
+        """The probability above which each label counts: the classifier's own per-label
+        thresholds (its .json), or the user's one value in their place (the classifier
+        applies the same override, so labels and label alerts agree)."""
+        if self.classifier is not None:
+            return dict(zip(LABEL_NAMES, map(float, self.classifier.thresholds), strict=True))
+        return self.settings.decision_threshold or 0.5
+
     def set_baseline(self, baseline, t: float, rules=None) -> None:
         """Alert on deviations from this person's baseline (None: back to the classifier's
         labels); starts the grace period after calibration."""
@@ -122,7 +130,7 @@ class PosePipeline:
             return
         if rules is None:
             rules = BASELINE_RULES if baseline is not None else label_rules(
-                self.settings.decision_threshold or 0.5)
+                self.label_thresholds())
         self.alerts = AlertEngine(tuple(rules), self.settings.alerts)
         self.alerts.start_grace(t)
 

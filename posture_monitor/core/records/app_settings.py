@@ -21,6 +21,7 @@ from posture_monitor.core.common.private_files import (
     write_private_text,
 )
 from posture_monitor.core.common.settings import (
+    SETTINGS,
     AlertSettings,
     AnalysisSettings,
     QualitySettings,
@@ -30,33 +31,32 @@ from posture_monitor.core.common.settings import (
 MODELS = ("lite", "full")
 
 
-def _ranged(default: float, low: float, high: float):
-    # The allowed range lives beside the default so validation and dialog cannot drift.
-    return field(default=default, metadata={"range": (low, high)})
+def _ranged(name: str):
+    # Default and range come from the one table (core/common/settings.py SETTINGS).
+    spec = SETTINGS[name]
+    return field(default=spec.default, metadata={"range": (spec.low, spec.high)})
 
 
 @dataclass(frozen=True)
 class AppSettings:
-    camera_index: int = _ranged(0, 0, 63)
-    camera_width: int = _ranged(1280, 160, 7680)
-    camera_height: int = _ranged(720, 120, 4320)
-    camera_fps: int = _ranged(30, 1, 240)
+    camera_index: int = _ranged("camera_index")
+    camera_width: int = _ranged("camera_width")
+    camera_height: int = _ranged("camera_height")
+    camera_fps: int = _ranged("camera_fps")
     model: str = "full"  # "lite" | "full": MediaPipe pose model
     smoothing: bool = True
-    # MediaPipe's own default confidence; below 0.1 noise passes, above 0.95 nothing does.
-    min_visibility: float = _ranged(0.5, 0.1, 0.95)
-    # Classifier probability above which a posture label is shown.
-    decision_threshold: float = _ranged(0.5, 0.05, 0.95)
-    plot_window_s: int = _ranged(60, 10, 600)
-    # Angles are always degrees; this is only the precision shown (0 or 1 decimal).
-    angle_decimals: int = _ranged(0, 0, 1)
+    min_visibility: float = _ranged("min_visibility")
+    # Classifier probability above which a posture label is shown; None (the default):
+    # the model's own threshold for each label, the same as `analyze`.
+    decision_threshold: float | None = _ranged("decision_threshold")
+    plot_window_s: int = _ranged("plot_window_s")
+    angle_decimals: int = _ranged("angle_decimals")
     mirror: bool = True  # self-view, as people expect from a webcam
     grid: bool = False
     plumb_line: bool = True
     # Privacy: video frames are never written to disk unless the user turns this on.
     record_video: bool = False
-    # Alerts: a deviation must last this long (users' first wish: no alarm for a glance).
-    alert_onset_s: int = _ranged(10, 0, 60)
+    alert_onset_s: int = _ranged("alert_onset_s")
     alert_sound: bool = False
 
     def validated(self) -> AppSettings:
@@ -114,15 +114,17 @@ def _check(settings: AppSettings) -> tuple[AppSettings, list[str]]:
     issues: list[str] = []
     for f in fields(AppSettings):
         value, default = getattr(settings, f.name), f.default
-        kind = type(default)
+        if default is None and value is None:
+            continue  # an optional number left empty (decision_threshold: the model's own)
+        kind = float if default is None else type(default)
         # bool is an int subclass and JSON has no int/float split: check types by hand.
         ok_type = (isinstance(value, bool) if kind is bool
                    else isinstance(value, kind) if kind is str
                    else _finite_number(value, whole=kind is int))
         if not ok_type:
             changes[f.name] = default
-            issues.append(f"{f.name}={_short(value)} is not a {kind.__name__}, "
-                          f"using {default!r}")
+            issues.append(f"{f.name}={_short(value)} is not a {kind.__name__}, using "
+                          f"{'the model’s own' if default is None else repr(default)}")
             continue
         new = kind(value)
         if "range" in f.metadata:

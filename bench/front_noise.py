@@ -50,8 +50,8 @@ def default_folder() -> Path:
 
 def track(video: Path, model: str = "full") -> dict:
     """Per-frame time, view and metric values of one clip through the shipped pipeline."""
-    from posture_monitor.core.capture.frames import iter_frames
     from posture_monitor.core.capture.sources import open_source
+    from posture_monitor.core.capture.worker import CaptureWorker
     from posture_monitor.core.common.settings import AnalysisSettings
     from posture_monitor.core.posture.pipeline import PosePipeline
 
@@ -59,7 +59,7 @@ def track(video: Path, model: str = "full") -> dict:
     t, views, values = [], [], {c: [] for c in METRIC_COLUMNS}
     with PosePipeline(settings) as pipe, open_source(video) as src:
         fps = src.fps
-        for frame in iter_frames(src):
+        for frame in CaptureWorker(src).frames():
             m = pipe.process(frame).measurement
             t.append(frame.time_s)
             views.append(m.view)

@@ -47,8 +47,8 @@ def ramp_lag(speed: float) -> float:
 
 
 def video_lag(video: Path) -> None:
-    from posture_monitor.core.capture.frames import iter_frames
     from posture_monitor.core.capture.sources import open_source
+    from posture_monitor.core.capture.worker import CaptureWorker
     from posture_monitor.core.common.settings import AnalysisSettings
     from posture_monitor.core.posture.pipeline import PosePipeline
     from posture_monitor.core.vision.landmarks import INDEX
@@ -60,7 +60,7 @@ def video_lag(video: Path) -> None:
             fps = src.fps
             tracks[smooth] = np.array([
                 r.pose.image[INDEX["nose"], :2] if r.pose is not None else (np.nan, np.nan)
-                for r in map(pipe.process, iter_frames(src))])
+                for r in map(pipe.process, CaptureWorker(src).frames())])
     raw, smooth = tracks[False], tracks[True]
     jitter = lambda t: np.nanmedian(np.abs(np.diff(t, n=2, axis=0)))  # noqa: E731
     x, y = raw[:, 0] - np.nanmean(raw[:, 0]), smooth[:, 0] - np.nanmean(smooth[:, 0])

@@ -28,15 +28,15 @@ pytestmark = pytest.mark.slow
 def results():
     from fetch_test_media import seated_sequence
 
-    from posture_monitor.core.capture.frames import iter_frames
     from posture_monitor.core.capture.sources import open_source
+    from posture_monitor.core.capture.worker import CaptureWorker
     from posture_monitor.core.common.settings import AnalysisSettings
     from posture_monitor.core.posture.pipeline import PosePipeline
 
     with PosePipeline(AnalysisSettings(model="lite")) as pipe, \
             open_source(seated_sequence()) as src:
         # Every 2nd frame (5 fps) keeps the test fast and still gives 25 frames per 5 s.
-        out = [pipe.process(f) for f in iter_frames(src) if f.index % 2 == 0]
+        out = [pipe.process(f) for f in CaptureWorker(src).frames() if f.index % 2 == 0]
     assert len(out) == 350
     return out
 

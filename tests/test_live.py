@@ -1,17 +1,21 @@
 """The live engine without Qt: threads, the newest-frame mailbox, the display timeline,
-camera loss and recovery, recording through the same recorder as `analyze`."""
+camera loss and recovery, recording through the same recorder as `analyze`, and the
+events it publishes on its bus."""
 
 import threading
 import time
+from itertools import pairwise
 
 import numpy as np
 import pytest
 
 from posture_monitor.core.capture.sources import Frame, VideoAsCameraSource, open_source
 from posture_monitor.core.common.errors import SourceError
-from posture_monitor.core.common.settings import AnalysisSettings
+from posture_monitor.core.common.settings import AlertSettings, AnalysisSettings
+from posture_monitor.core.posture.alerts import AlertRule
 from posture_monitor.core.posture.pipeline import FrameResult
 from posture_monitor.core.records.recorder import csv_columns
+from posture_monitor.core.run import events as ev
 from posture_monitor.core.run.live import BLANK_FRAMES, LiveEngine
 from posture_monitor.core.run.timeline import Captured, DisplayTimeline
 from posture_monitor.core.vision.pose import Pose
@@ -114,17 +118,24 @@ def test_lost_camera_is_reported_retried_and_recovered(tmp_path, sports2d_video)
     csv_path = engine.start_recording(tmp_path, "lost")
     events = []
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and ("camera_recovered" not in [e[0] for e in events]):
-        events += engine.events()
+    while time.monotonic() < deadline and not any(
+            isinstance(e, ev.CameraRecovered) for e in events):
+        events += engine.bus.pending()
         time.sleep(0.05)
     time.sleep(1.0)
     assert engine.recording  # the recording survived the loss
     engine.stop()
-    kinds = [k for k, _ in events]
-    assert kinds[:2] == ["camera_lost", "camera_recovered"]
+    camera = [e for e in events if isinstance(e, ev.CameraLost | ev.CameraRecovered)]
+    assert [type(e) for e in camera] == [ev.CameraLost, ev.CameraRecovered]
     assert len(opens) == 3  # opened, failed retry, successful retry
     rows = read_rows(csv_path)
     assert len(rows) > 20  # frames before the loss and after the recovery
+    times = [float(r["time_s"]) for r in rows]
+    frames = [int(r["frame"]) for r in rows]
+    # The reconnected camera counts from 0 again; the rows go on from where they were.
+    assert times == sorted(times) and len(set(times)) == len(times)
+    assert frames == sorted(frames) and len(set(frames)) == len(frames)
+    assert max(b - a for a, b in pairwise(times)) >= 1.5  # the outage is a gap
 
 
 class ShutterCamera(VideoAsCameraSource):
@@ -142,9 +153,64 @@ def test_privacy_shutter_is_noticed_and_its_opening_announced(sports2d_video):
     engine.start()
     events = []
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and len(events) < 2:
-        events += engine.events()
+    while time.monotonic() < deadline and len(
+            [e for e in events if isinstance(e, ev.CameraLost | ev.CameraRecovered)]) < 2:
+        events += engine.bus.pending()
         time.sleep(0.05)
     engine.stop()
-    assert [k for k, _ in events][:2] == ["camera_lost", "camera_recovered"]
-    assert "blank" in events[0][1]
+    camera = [e for e in events if isinstance(e, ev.CameraLost | ev.CameraRecovered)]
+    assert [type(e) for e in camera] == [ev.CameraLost, ev.CameraRecovered]
+    assert "blank" in camera[0].message
+
+
+class _Results:
+    """A sink that keeps every analysed frame's alert state."""
+
+    def __init__(self):
+        self.states = []
+
+    def write(self, item):
+        if item.result.alert is not None:
+            self.states.append(item.result.alert.state.value)
+
+    def close(self, status):
+        pass
+
+
+def test_every_alert_start_at_30_fps_is_published_exactly_once(sports2d_video):
+    """Alerts that start and end within a few frames (no onset, no cooldown, no grace, on
+    a rule the clip crosses often), on a camera stand-in at 30 frames/s: each transition
+    into "alert" in the analysed results is one AlertStarted, each one out one AlertEnded,
+    and the states on the bus follow the results."""
+    alerts = AlertSettings(onset_s=0.0, clear_s=0.0, cooldown_s=0.0, grace_s=0.0)
+    engine = LiveEngine(lambda: VideoAsCameraSource(sports2d_video),
+                        AnalysisSettings(model="lite", classifier="none", alerts=alerts))
+    assert engine.source.fps == 30.0
+    results = _Results()
+    engine.analysis.add_sink(results)
+    # The clip's craniovertebral angle crosses 40 degrees a few times a loop (7.7 s) in
+    # its side views.
+    engine.set_baseline(None, (AlertRule("cva_deg", "above", 40.0, 0.0, "Test angle"),))
+    engine.start()
+    assert engine.wait_ready(60)
+
+    def transitions():
+        states = list(results.states)
+        previous = [None, *states][:len(states)]
+        pairs = list(zip(states, previous, strict=True))
+        return (states, previous, sum(s == "alert" != p for s, p in pairs),
+                sum(p == "alert" != s for s, p in pairs))
+
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and transitions()[2] < 3:
+        time.sleep(0.2)
+    assert engine.stop()
+    events = engine.bus.pending()
+    states, previous, starts, ends = transitions()
+    assert starts >= 3  # the test exercises more than one alert
+    started = [e for e in events if isinstance(e, ev.AlertStarted)]
+    assert len(started) == starts
+    assert len([e for e in events if isinstance(e, ev.AlertEnded)]) == ends
+    assert all(e.reason.startswith("Test angle") and e.rules == ("cva_deg",) for e in started)
+    changes = [e.state for e in events if isinstance(e, ev.AlertStateChanged)]
+    assert changes == [s for s, p in zip(states, previous, strict=True) if s != p]

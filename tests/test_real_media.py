@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posture_monitor.core.capture.frames import iter_frames
 from posture_monitor.core.capture.sources import open_source
+from posture_monitor.core.capture.worker import CaptureWorker
 from posture_monitor.core.common.settings import AnalysisSettings, SmoothingSettings
 from posture_monitor.core.posture.pipeline import PosePipeline
 from posture_monitor.core.run.analysis import analyze_source
@@ -75,7 +75,7 @@ def test_front_photo_reads_front_metrics_without_trunk_and_oblique_reads_nothing
 def test_back_view_video_is_never_called_front_or_side(media_dir, full_model):
     video = media_dir / "pose2sim_cam03.mp4"
     with PosePipeline(model=full_model) as pipe, open_source(video) as src:
-        views = [pipe.process(f).measurement.view for f in iter_frames(src)]
+        views = [pipe.process(f).measurement.view for f in CaptureWorker(src).frames()]
     assert len(views) == 100
     assert views.count("back") > 20
     assert not {"front", "left", "right"} & set(views)
@@ -85,7 +85,7 @@ def _nose_track(video: Path, model, smooth: bool) -> np.ndarray:
     settings = AnalysisSettings(smoothing=SmoothingSettings(enabled=smooth))
     track = []
     with PosePipeline(settings, model=model) as pipe, open_source(video) as src:
-        for frame in iter_frames(src):
+        for frame in CaptureWorker(src).frames():
             r = pipe.process(frame)
             if r.pose is not None:
                 track.append(r.pose.image[INDEX["nose"], :2])

@@ -6,13 +6,13 @@ import shutil
 import numpy as np
 import pytest
 
-from posture_monitor.core.capture.frames import LatestFrameMailbox, iter_frames
 from posture_monitor.core.capture.sources import (
     CameraSource,
     ImageFilesSource,
     VideoFileSource,
     open_source,
 )
+from posture_monitor.core.capture.worker import CaptureWorker, LatestFrameMailbox
 from posture_monitor.core.common.errors import SourceError
 from tests.conftest import FIXTURES, SEATED
 
@@ -31,11 +31,11 @@ def test_video_file_reads_every_frame_with_times(sports2d_video):
 def test_prefetching_yields_the_same_frames_in_order(sports2d_video):
     with open_source(sports2d_video) as a, open_source(sports2d_video) as b:
         direct = [f.image[::50, ::50].copy() for f in a]
-        timings = {}
-        fetched = [f.image[::50, ::50].copy() for f in iter_frames(b, timings=timings)]
+        worker = CaptureWorker(b)
+        fetched = [f.image[::50, ::50].copy() for f in worker.frames()]
     assert len(fetched) == len(direct) == 230
     assert all(np.array_equal(x, y) for x, y in zip(direct, fetched, strict=True))
-    assert timings["decode_ms"] > 0
+    assert worker.decode_ms > 0 and worker.dropped == 0
 
 
 def test_folder_of_images_in_natural_order(tmp_path):

@@ -25,7 +25,7 @@ class RecordingActions:
         else:
             self.engine.wait_ready()
             try:
-                writer = self._start_db_session()
+                session = self._start_db_session()
             except (DamagedStoreError, ReadOnlyStoreError) as exc:  # nothing is written
                 self.record_action.setEnabled(False)
                 self.show_file_problem("error", f"{exc}. Recording is off.")
@@ -33,38 +33,30 @@ class RecordingActions:
             except UserError as exc:
                 self.show_banner("error", f"Recording not started: {exc}")
                 return
+            # The engine stores the CSV's path in the session at once (a session whose
+            # process dies still leads to its CSV) and finishes it when recording stops.
             path = self.engine.start_recording(self.sessions_dir,
                                                record_video=self.app_settings.record_video,
-                                               on_result=writer.add_result)
-            # Stored now: a session whose process dies still leads to its CSV.
-            self.store.set_csv_path(self.db_session[0], path)
+                                               session=session)
             self.record_action.setText("Stop recording")
             self.statusBar().showMessage(f"Recording to {path}", 5000)
 
     def _start_db_session(self):
-        """The patient is the current profile's person; the session goes into the store."""
-        from posture_monitor.core.records.store import SampleWriter
+        """The patient is the current profile's person; the session goes into the store
+        now, so a store that cannot be written stops the recording before it starts."""
+        from posture_monitor.core.run.sinks import StoredSession
 
-        patient = self.calibration.person
-        if self.store.patient(patient) is None:
-            self.store.add_patient(patient)
-        src = self.engine.source
-        sid = self.store.start_session(patient, src.description, self.engine.model_name,
-                                       self.engine.settings.to_dict())
-        self.db_session = (sid, SampleWriter(self.store, sid))
-        return self.db_session[1]
+        session = StoredSession(self.store, self.calibration.person,
+                                self.engine.capture.last_source.description,
+                                self.engine.model_name, self.engine.settings.to_dict())
+        session.begin()
+        self.db_session = session
+        return session
 
     def _stop_recording(self) -> None:
-        from posture_monitor.core.records.store import summarize
-
-        self.last_csv = self.engine.stop_recording()
+        self.last_csv = self.engine.stop_recording()  # finishes the stored session too
+        self.db_session = None
         self.record_action.setText("Start recording")
-        if self.db_session is not None:
-            sid, writer = self.db_session
-            self.db_session = None
-            writer.close()
-            self.store.finish_session(sid, summarize(self.store.samples(sid)),
-                                      csv_path=self.last_csv)
         self.statusBar().showMessage(f"Session saved: {self.last_csv}", 8000)
 
     def snapshot(self) -> Path | None:

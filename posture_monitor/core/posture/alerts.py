@@ -152,6 +152,13 @@ class AlertEngine:
         self._grace_until = float("-inf")
         self._alert_rule: int | None = None
 
+    @property
+    def alert_rule(self) -> AlertRule | None:
+        """The rule that raised the alert in progress (None outside an alert)."""
+        if self.state != AlertState.ALERT or self._alert_rule is None:
+            return None
+        return self.rules[self._alert_rule]
+
     def start_grace(self, t: float) -> None:
         """After calibration or resuming: start afresh and hold alerts back for grace_s."""
         self._grace_until = t + self.settings.grace_s

@@ -6,21 +6,21 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from posture_monitor.core.capture.frames import iter_frames
 from posture_monitor.core.capture.sources import FrameSource
+from posture_monitor.core.capture.worker import CaptureStatus, CaptureWorker
 from posture_monitor.core.common.errors import CalibrationError
 from posture_monitor.core.common.settings import AnalysisSettings
 from posture_monitor.core.measure.definitions import METRIC_COLUMNS
 from posture_monitor.core.posture.baseline import Baseline, WindowCalibration, camera_info
-from posture_monitor.core.posture.pipeline import FrameResult, PosePipeline
-from posture_monitor.core.records.recorder import SessionRecorder
+from posture_monitor.core.posture.pipeline import PosePipeline
+from posture_monitor.core.run.sinks import Analysed, RecorderSink, ResultSink, open_recorder
 from posture_monitor.core.vision.model_files import ModelFile
 
 ProgressFn = Callable[[int, int | None], None]
@@ -75,11 +75,12 @@ def first_pass_baseline(source: FrameSource, settings: AnalysisSettings, model: 
             index = 0
     source.seek(index)  # type: ignore[attr-defined]
     last_t = None
-    # closing(): the reader thread has ended before the source is rewound
+    # closing(): the capture thread has ended before the source is rewound
     with PosePipeline(replace(settings, classifier="none"), sequence=True,
-                      model=model) as pipeline, closing(iter_frames(source, stop)) as frames:
+                      model=model) as pipeline, \
+            closing(CaptureWorker(source).frames()) as frames:
         for frame in frames:
-            if frame.time_s >= end:
+            if (stop is not None and stop.is_set()) or frame.time_s >= end:
                 break
             last_t = frame.time_s
             calibration.add(pipeline.process(frame))
@@ -93,15 +94,67 @@ def first_pass_baseline(source: FrameSource, settings: AnalysisSettings, model: 
     return calibration.baseline(camera_info(source))
 
 
+class StatsSink:
+    """The run's tallies for the summary line: frames, views, postures, alerts, medians."""
+
+    def __init__(self, report: AnalysisReport) -> None:
+        self.report = report
+        self.values: dict[str, list[float]] = {c: [] for c in METRIC_COLUMNS}
+        self.stage = {"pose": 0.0, "metrics": 0.0}
+
+    def write(self, item: Analysed) -> None:
+        result, report = item.result, self.report
+        self.stage["pose"] += result.pose_ms
+        self.stage["metrics"] += result.metrics_ms
+        m = result.measurement
+        report.frames += 1
+        report.with_pose += result.pose is not None
+        report.views[m.view] += 1
+        report.postures[result.classification.label or ""] += 1
+        report.alerts += bool(result.alert is not None and result.alert.new_alert)
+        for col, v in m.values.items():
+            if v is not None:
+                self.values[col].append(v)
+
+    def close(self, status: str) -> None:
+        self.report.medians = {c: (float(np.median(v)) if v else None)
+                               for c, v in self.values.items()}
+        self.report.measured = {c: len(v) for c, v in self.values.items()}
+
+
+def _close_all(sinks: list[ResultSink], status: str, quiet: bool) -> None:
+    """Close every sink in order; the first error is raised after all were tried (or
+    dropped when `quiet`: an exception is already on its way out). A recorder that could
+    not finish its files turns a "complete" run into an error for the sinks after it."""
+    first: BaseException | None = None
+    for sink in sinks:
+        try:
+            sink.close(status)
+        except Exception as exc:
+            first = first or exc
+            if status == "complete":
+                status = f"error: {exc}"
+    if first is not None and not quiet:
+        raise first
+
+
 def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: AnalysisSettings,
                    model: ModelFile, progress: ProgressFn | None = None,
                    stop: threading.Event | None = None,
                    max_frames: int | None = None,
-                   on_result: Callable[[FrameResult], None] | None = None,
+                   sinks: Sequence[ResultSink] = (),
                    baseline_from: tuple[float, float] | None = None,
-                   overwrite: bool = False) -> AnalysisReport:
+                   overwrite: bool = False,
+                   reopen: Callable[[], FrameSource] | None = None,
+                   on_status: Callable[[CaptureStatus], None] | None = None) -> AnalysisReport:
     """Analyse every frame of `source` into `out_dir/stem.{csv,json}`; an existing result
     there is replaced only with `overwrite` (else OutputError, before any frame).
+
+    Frames come from the capture worker (every frame of a file, the newest of a camera);
+    a camera that is lost is re-opened with `reopen` every few seconds and the run goes
+    on, `on_status` hearing of the loss and the recovery. Each analysed frame goes to the
+    recorder, then to `sinks` (e.g. the session store), then to the statistics; all are
+    closed with the run's status.
 
     Errors from the source (a truncated video) propagate after the recorder has closed
     the files with an error status: rows already written are kept. A failed write (a
@@ -123,22 +176,19 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
             live_calibration = WindowCalibration(*baseline_from)
         else:
             baseline = first_pass_baseline(source, settings, model, baseline_from, stop)
-    values: dict[str, list[float]] = {c: [] for c in METRIC_COLUMNS}
-    timings: dict[str, float] = {"decode_ms": 0.0}
-    stage = {"pose": 0.0, "metrics": 0.0, "write": 0.0}
-    images = source.kind in ("image", "folder")
     t_start = time.perf_counter()
+    write_ms = 0.0
     with PosePipeline(settings, sequence=source.is_sequence, model=model) as pipeline:
-        recorder = SessionRecorder(
-            out_dir, stem, source.info(), settings.to_dict(),
-            {"name": model.name, "file": model.path.name, "sha256": model.sha256},
-            images=images, landmarks=settings.landmarks,
-            classifier=pipeline.classifier.info() if pipeline.classifier else None,
-            overwrite=overwrite,
-        )
+        recorder = open_recorder(out_dir, stem, source.info(), settings.to_dict(), pipeline,
+                                 settings.landmarks, overwrite)
         report = AnalysisReport(recorder.csv_path, recorder.json_path)
-        with recorder:
-            for frame in iter_frames(source, stop, timings):
+        stats = StatsSink(report)
+        writers: list[ResultSink] = [RecorderSink(recorder), *sinks]
+        capture = CaptureWorker(source, reopen, on_status=on_status)
+        try:
+            for frame in capture.frames():
+                if stop.is_set():
+                    break
                 if baseline is not None and report.frames == 0:
                     # in force from the first frame; the grace period starts there too
                     pipeline.set_baseline(baseline, frame.time_s)
@@ -157,21 +207,11 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
                 if live_calibration is not None:
                     live_calibration.add(result)
                 t0 = time.perf_counter()
-                recorder.write(result)
-                if on_result is not None:
-                    on_result(result)  # e.g. the session store's sample writer
-                stage["write"] += (time.perf_counter() - t0) * 1e3
-                stage["pose"] += result.pose_ms
-                stage["metrics"] += result.metrics_ms
-                m = result.measurement
-                report.frames += 1
-                report.with_pose += result.pose is not None
-                report.views[m.view] += 1
-                report.postures[result.classification.label or ""] += 1
-                report.alerts += bool(result.alert is not None and result.alert.new_alert)
-                for col, v in m.values.items():
-                    if v is not None:
-                        values[col].append(v)
+                item = Analysed(result, t0, t0)
+                for sink in writers:
+                    sink.write(item)
+                write_ms += (time.perf_counter() - t0) * 1e3
+                stats.write(item)
                 if progress:
                     progress(report.frames, source.frame_count)
                 if max_frames and report.frames >= max_frames:
@@ -180,10 +220,15 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
                 raise CalibrationError(
                     f"--baseline-from {baseline_from[0]:g}:{baseline_from[1]:g}: the input "
                     "ended before those seconds were over: choose earlier seconds")
+        except BaseException as exc:
+            capture.stop()
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"error: {exc}"
+            _close_all([*writers, stats], status, quiet=True)
+            raise
+        capture.stop()
+        _close_all([*writers, stats], "complete", quiet=False)
     report.wall_s = time.perf_counter() - t_start
-    report.stage_ms = {"decode": timings["decode_ms"], **stage}
-    if "dropped" in timings:
-        report.stage_ms["dropped_frames"] = timings["dropped"]
-    report.medians = {c: (float(np.median(v)) if v else None) for c, v in values.items()}
-    report.measured = {c: len(v) for c, v in values.items()}
+    report.stage_ms = {"decode": capture.decode_ms, **stats.stage, "write": write_ms}
+    if capture.newest_wins:
+        report.stage_ms["dropped_frames"] = capture.dropped
     return report

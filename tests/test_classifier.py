@@ -38,7 +38,7 @@ def test_shipped_model_is_small_full_integer(clf):
     assert len(clf.mean) == N_FEATURES == len(feature_names())
 
 
-def test_runs_through_litert(clf):
+def test_classifier_runs_on_the_litert_interpreter(clf):
     from ai_edge_litert.interpreter import Interpreter
 
     assert isinstance(clf._interp, Interpreter)
@@ -281,7 +281,7 @@ def test_feature_version_mismatch_is_a_clear_error(tmp_path):
         PostureClassifier(_copy_model(tmp_path, feature_version=0))
 
 
-def test_label_mismatch_and_missing_files(tmp_path):
+def test_label_mismatch_missing_and_garbage_files_are_clear_errors(tmp_path):
     with pytest.raises(ModelError, match="predicts"):
         PostureClassifier(_copy_model(tmp_path, labels=["a", "b"]))
     with pytest.raises(ModelError, match="not found"):

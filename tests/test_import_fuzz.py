@@ -173,7 +173,8 @@ def _alarm(*_):
                          st.text(max_size=6)),
        again=st.booleans())
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_no_input_breaks_the_import(base, csv_data, side_kind, patient, again):
+def test_any_csv_and_sidecar_import_or_are_refused_in_one_line_leaving_the_db_whole(
+        base, csv_data, side_kind, patient, again):
     db0, template = base
     side = side_kind.draw(sidecars(template))
     with tempfile.TemporaryDirectory() as tmp:

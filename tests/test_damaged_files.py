@@ -280,7 +280,7 @@ def test_the_real_window_starts_with_damaged_settings_and_profiles(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_real_window_with_a_folder_for_settings(tmp_path):
+def test_the_real_window_starts_with_a_folder_for_settings_and_says_so_once(tmp_path):
     data = tmp_path / "data"
     config = data / "config"
     (config / "settings.json").mkdir(parents=True)
@@ -479,7 +479,7 @@ app.shutdown()
 
 
 @pytest.mark.skipif(READ_ONLY_SKIP is not None, reason=READ_ONLY_SKIP or "")
-def test_a_read_only_data_folder_in_the_window(tmp_path):
+def test_a_read_only_data_folder_turns_window_recording_off_and_keeps_history(tmp_path):
     home = tmp_path / "data"
     home.mkdir()
     _stored(home, frames=50)

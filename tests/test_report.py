@@ -110,7 +110,7 @@ def test_session_report_without_history_has_no_progress_page(tmp_path):
 
 @pytest.mark.parametrize(("cvas", "word"), [((66.0, 69.5, 73.0), "beyond"),
                                             ((70.0, 72.0, 73.5), "within")])
-def test_progress_change_against_mdc(tmp_path, cvas, word):
+def test_progress_change_is_called_beyond_or_within_the_mdc(tmp_path, cvas, word):
     assert abs(cvas[-1] - cvas[0]) != pytest.approx(MDC_CVA_DEG)
     history = make_history(cvas)
     pdf = session_report(history[-1], make_samples(), tmp_path / "r.pdf", history=history)
@@ -145,7 +145,7 @@ def test_patient_report_lists_three_visits_one_without_cva_and_the_change(tmp_pa
     assert "Change since first visit: +5.5 deg (beyond" in " ".join(text.split())
 
 
-def test_patient_report_anonymised(tmp_path):
+def test_patient_report_anonymised_shows_the_id_not_the_name(tmp_path):
     pdf = patient_report({"id": PID, "display_name": NAME}, make_history(), tmp_path / "p.pdf",
                          anonymize=True)
     text = _text(pdf)
@@ -153,7 +153,7 @@ def test_patient_report_anonymised(tmp_path):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
-def test_reports_are_private(tmp_path):
+def test_reports_are_user_only_even_over_a_shared_file(tmp_path):
     old = tmp_path / "r.pdf"
     old.write_bytes(b"old")
     old.chmod(0o644)

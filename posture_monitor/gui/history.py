@@ -68,8 +68,7 @@ def _skeleton_replay(session: dict):
     import json
     from pathlib import Path
 
-    from posture_monitor.core.vision.landmarks import NAMES
-    from posture_monitor.core.vision.pose import Pose
+    from posture_monitor.core.records.recorder import pose_from_row
 
     if not isinstance(session.get("csv_path"), str) or not session["csv_path"]:
         return None  # a session that never got its file (or an older version's)
@@ -79,7 +78,6 @@ def _skeleton_replay(session: dict):
         return None
     if csv_changed(session):  # replaced since it was stored: its skeletons are not these
         return None
-    fields = ("x", "y", "z", "vis", "pres", "wx", "wy", "wz")
     poses = {}
     try:  # files on disk may have changed since: a bad one means angles only, no crash
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
@@ -91,8 +89,7 @@ def _skeleton_replay(session: dict):
             for row in reader:
                 if row.get("pose_detected") != "1":
                     continue
-                v = np.array([[float(row[f"{n}_{f}"]) for f in fields] for n in NAMES])
-                poses[int(row["frame"])] = Pose(v[:, 0:3], v[:, 5:8], v[:, 3], v[:, 4])
+                poses[int(row["frame"])] = pose_from_row(row)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, OverflowError,
             RecursionError, csv.Error):
         return None

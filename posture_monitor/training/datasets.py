@@ -32,7 +32,8 @@ from posture_monitor.core.classify.labels import (
 from posture_monitor.core.common.errors import UserError
 from posture_monitor.core.measure.definitions import SIDE_VIEWS
 from posture_monitor.core.measure.metrics import measure
-from posture_monitor.core.vision.landmarks import INDEX, NAMES
+from posture_monitor.core.records.recorder import pose_from_row
+from posture_monitor.core.vision.landmarks import INDEX
 from posture_monitor.core.vision.pose import Pose
 
 # Folder / label-column names a clinician may use, mapped to label sets.
@@ -480,14 +481,10 @@ def _frame_size(sidecar: Path) -> tuple[int, int]:
 
 
 def _pose_from_row(row: dict, where: str) -> Pose:
-    """Rebuild a Pose from the landmark columns `analyze --landmarks` writes."""
+    """Rebuild a Pose from the landmark columns `analyze --landmarks` writes; a bad row is a
+    one-line error naming the file, line and fix."""
     try:
-        v = np.array([[float(row[f"{n}_{k}"]) for k in ("x", "y", "z", "vis", "pres", "wx",
-                                                         "wy", "wz")] for n in NAMES])
-    except (KeyError, TypeError, ValueError):
-        raise UserError(f"{where}: landmark columns missing or not numbers (re-run analyze "
-                        "with --landmarks, or leave this row's label empty)") from None
-    if not np.isfinite(v).all():
-        raise UserError(f"{where}: a landmark value is not a finite number (re-run analyze "
-                        "with --landmarks, or leave this row's label empty)")
-    return Pose(v[:, 0:3], v[:, 5:8], v[:, 3], v[:, 4])
+        return pose_from_row(row)
+    except ValueError as exc:
+        raise UserError(f"{where}: {exc} (re-run analyze with --landmarks, or leave this "
+                        "row's label empty)") from None

@@ -24,6 +24,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
 from posture_monitor import __version__
 from posture_monitor.core.classify.labels import LABEL_NAMES, label_table
 from posture_monitor.core.classify.scoring import SCORE_COLUMNS
@@ -35,6 +37,7 @@ from posture_monitor.core.posture.pipeline import FrameResult
 from posture_monitor.core.records.outputs import output_error
 from posture_monitor.core.records.store_io import safe_cell
 from posture_monitor.core.vision.landmarks import NAMES
+from posture_monitor.core.vision.pose import Pose
 
 CLASSIFIER_COLUMNS = ("posture_label", "posture_confidence",
                       *(f"p_{n}" for n in LABEL_NAMES), *SCORE_COLUMNS)
@@ -43,6 +46,19 @@ ALERT_COLUMNS = ("alert_state", "alert_event", "alert_reason")
 FLUSH_INTERVAL_S = 1.0
 FLUSH_BYTES = 1 << 16  # and whenever this much is waiting (landmark rows are ~2 kB)
 LANDMARK_FIELDS = ("x", "y", "z", "vis", "pres", "wx", "wy", "wz")
+
+
+def pose_from_row(row: dict) -> Pose:
+    """The Pose a CSV row's landmark columns hold (`<name>_<field>`, as written below by
+    `--landmarks` and the window's recordings): the one reader for session review and
+    training. ValueError when a column is missing or a value is not a finite number."""
+    try:
+        v = np.array([[float(row[f"{n}_{f}"]) for f in LANDMARK_FIELDS] for n in NAMES])
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"landmark column missing or empty ({exc})") from None
+    if not np.isfinite(v).all():
+        raise ValueError("a landmark value is not a finite number")
+    return Pose(v[:, 0:3], v[:, 5:8], v[:, 3], v[:, 4])
 
 BASE_UNITS: dict[str, str] = {
     "frame": "index (0-based)",

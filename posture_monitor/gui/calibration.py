@@ -1,26 +1,21 @@
 """Guided baseline calibration: a countdown, 5 s of the person's neutral posture, and an
-optional second step (a deliberate slouch) that sets their own thresholds. The result
-is saved in the person's profile for this camera and handed to the engine."""
+optional second step (a deliberate slouch) that sets their own thresholds. The engine
+captures (`engine.calibrate`) and tells its progress and result as events; the result is
+saved in the person's profile for this camera and handed back to the engine."""
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from PySide6.QtCore import QObject, QTimer
 
 from posture_monitor.core.common.errors import UserError
 from posture_monitor.core.measure.definitions import METRIC_BY_COLUMN
 from posture_monitor.core.posture.alerts import AlertRule
-from posture_monitor.core.posture.baseline import BaselineCollector, Profile, ProfileStore
-from posture_monitor.core.posture.baseline import camera_info as source_camera_info
+from posture_monitor.core.posture.baseline import Profile, ProfileStore
+from posture_monitor.core.run import events as ev
 
 COUNTDOWN_S = 3
 CAPTURE_S = 5.0
-TICK_MS = 100
-
-
-def camera_info(engine) -> dict:
-    return source_camera_info(engine.source)  # the same record `analyze --baseline-from` keeps
+COUNTDOWN_TICK_MS = 1000  # the countdown is the view's own: it reads nothing
 
 
 def personal_rules(baseline) -> tuple[AlertRule, ...]:
@@ -49,10 +44,12 @@ class CalibrationController(QObject):
         self.baseline = None
         self.phase = "idle"  # idle | countdown | capture
         self.slouch_step = False
-        self._timer = QTimer(self, interval=TICK_MS, timeout=self._tick)
-        self._ticks = 0
-        self._collector: BaselineCollector | None = None
-        self._last_index: int | None = None
+        self._countdown = QTimer(self, interval=COUNTDOWN_TICK_MS, timeout=self._count_down)
+        self._left_s = 0
+        events = window.events
+        events.subscribe(ev.CalibrationProgress, self._progress)
+        events.subscribe(ev.CalibrationFinished, self._finished)
+        events.subscribe(ev.SetupChanged, self._setup_changed)
 
     def start(self, slouch: bool = False) -> None:
         """Begin a calibration; `slouch` records the second point (needs a baseline)."""
@@ -63,55 +60,55 @@ class CalibrationController(QObject):
             self.window.show_banner("warn", "Calibrate the neutral posture first (Ctrl+K).")
             return
         self.slouch_step = slouch
-        self.phase, self._ticks = "countdown", 0
-        self._timer.start()
-        self._tick()
+        self.phase, self._left_s = "countdown", COUNTDOWN_S
+        self._countdown.start()
+        self._count_down()
 
-    def _tick(self) -> None:
+    def cancel(self) -> None:
+        """Stop a calibration (the source was closed: a capture of it never finishes)."""
+        self._countdown.stop()
+        if self.phase == "capture" and self.window.engine is not None:
+            self.window.engine.cancel_calibration()
+        self.phase = "idle"
+
+    def _count_down(self) -> None:
         engine = self.window.engine
         if engine is None:
-            self._timer.stop()
-            self.phase = "idle"
+            self.cancel()
             return
-        if self.phase == "countdown":
-            left = COUNTDOWN_S - self._ticks * TICK_MS / 1000
-            if left > 0:
-                what = ("Now slouch the way you do when tired" if self.slouch_step else
-                        "Sit as your physiotherapist showed you")
-                self.window.show_banner("warn", f"{what}: calibration starts in "
-                                                f"{left:.0f} s")
-                self._ticks += 1
-                return
-            self.phase = "capture"
-            self._collector = BaselineCollector(CAPTURE_S)
-            self._last_index = None
-        result = engine.last_result
-        if result is not None and result.frame.index != self._last_index:
-            self._last_index = result.frame.index
-            self._collector.add(result)
-        self.window.show_banner("warn", f"Hold still: capturing "
-                                        f"{100 * self._collector.progress():.0f} %")
-        if self._collector.done:
-            self._finish(engine)
+        if self._left_s > 0:
+            what = ("Now slouch the way you do when tired" if self.slouch_step else
+                    "Sit as your physiotherapist showed you")
+            self.window.show_banner("warn", f"{what}: calibration starts in {self._left_s} s")
+            self._left_s -= 1
+            return
+        self._countdown.stop()
+        self.phase = "capture"
+        self.window.show_banner("warn", "Hold still: capturing 0 %")
+        # The slouch is added to the baseline this window shows, not to one the engine
+        # may have dropped meanwhile.
+        engine.calibrate(CAPTURE_S, slouch=self.slouch_step,
+                         baseline=self.baseline if self.slouch_step else None)
 
-    def _finish(self, engine) -> None:
-        self._timer.stop()
-        self.phase = "idle"
-        camera = camera_info(engine)
-        try:
-            if self.slouch_step:
-                baseline = replace(self.baseline, slouch=self._collector.slouch_medians())
-                rules = personal_rules(baseline) or None
-            else:
-                baseline, rules = self._collector.baseline(camera), None
-        except UserError as exc:
-            self.window.show_banner("error", f"Calibration failed: {exc}")
+    def _progress(self, event: ev.CalibrationProgress) -> None:
+        if self.phase == "capture":
+            self.window.show_banner("warn", f"Hold still: capturing {100 * event.fraction:.0f} %")
+
+    def _finished(self, event: ev.CalibrationFinished) -> None:
+        if self.phase != "capture":  # cancelled meanwhile
             return
+        self.phase = "idle"
+        if event.baseline is None:
+            self.window.show_banner("error", f"Calibration failed: {event.error}")
+            return
+        baseline = event.baseline
+        rules = (personal_rules(baseline) or None) if event.slouch else None
         self.apply(baseline, rules)
-        done = ("Your own slouch threshold is set" if self.slouch_step else
+        done = ("Your own slouch threshold is set" if event.slouch else
                 "Calibrated: alerts now compare with your own neutral posture")
         try:
-            self.store.save(Profile(self.person, camera["description"], baseline))
+            # Keyed by the camera the baseline was taken with (profiles are per set-up).
+            self.store.save(Profile(self.person, baseline.camera["description"], baseline))
         except UserError as exc:  # a folder at the profiles path, a read-only folder
             self.window.show_banner("warn", f"{done} for now, but not saved: {exc}.")
             return
@@ -120,6 +117,11 @@ class CalibrationController(QObject):
                                           "content that could not be kept in it; the file "
                                           f"as it was is kept as {self.store.backup}")
         self.window.show_banner("ok", f"{done} (profile '{self.person}').")
+
+    def _setup_changed(self, event: ev.SetupChanged) -> None:
+        # The engine has paused the alerts; the side panel stops comparing with a
+        # baseline that no longer fits either. The window's banner asks to recalibrate.
+        self.baseline = None
 
     def apply(self, baseline, rules=None) -> None:
         self.baseline = baseline
@@ -136,6 +138,27 @@ class CalibrationController(QObject):
         if profile is not None and profile.baseline is not None:
             rules = personal_rules(profile.baseline) if profile.baseline.slouch else None
             self.apply(profile.baseline, rules or None)
+
+    def check_profiles_file(self) -> None:
+        """A profiles file with content a save would drop: copied aside now (the banner
+        names the copy), so a calibration can save without losing anything."""
+        self.store.list()
+        warning = self.store.warning
+        try:
+            copy = self.store.keep_copy()
+        except OSError as exc:
+            what = warning or f"profiles file {self.store.path}"
+            self.window.show_file_problem("warn", f"{what}; no copy of it could be kept "
+                                          f"({exc.strerror}), so profiles will not be saved "
+                                          "over it")
+            return
+        if copy is not None:
+            what = warning or (f"profiles file {self.store.path} holds content this "
+                               "version does not know")
+            self.window.show_file_problem("warn", f"{what}; the file as it was is kept as "
+                                          f"{copy}")
+        elif warning:
+            self.window.show_file_problem("warn", warning)
 
     # --- profiles (the Profile menu) ----------------------------------------------
     def fill_menu(self, menu, calibrate_action) -> None:

@@ -1,23 +1,32 @@
-"""Alerts on screen, the tray icon and desk mode: the patient-at-a-desk side of the window.
+"""The tray icon and desk mode: the patient-at-a-desk side of the window.
 
-The tray icon's colour shows the alert state; a new alert raises a tray notification
-with its reason (and a beep if the user wants sound); the tray menu shows today's share
-of time in good posture. Desk mode hides the window to the tray and lets the engine
-analyse at 2 Hz (5 Hz while a deviation is building).
+The tray icon's colour shows the alert state; each alert the engine starts raises one
+tray notification with its reason (and a beep if the user wants sound); the tray menu
+shows today's share of time in good posture. Everything here follows the engine's events
+(AlertStateChanged, AlertStarted, PersonAway, PersonBack): nothing reads its results.
+Desk mode hides the window to the tray and lets the engine analyse at 2 Hz (5 Hz while a
+deviation is building).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import time
+
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from posture_monitor.core.posture.desk import BreakTimer, PostureTally
+from posture_monitor.core.run import events as ev
 
 STATE_COLOURS = {"ok": "#27ae60", "warning": "#f1c40f", "alert": "#c0392b", "away": "#95a5a6",
                  "paused": "#7f8c8d"}
 DESK_RATE_HZ = 2.0
 DESK_FAST_HZ = 5.0
+# The tallies and the break timer count time at the desk: the state only changes on an
+# event, so a clock adds up the time spent in it (well inside PostureTally's 5 s gap).
+TALLY_TICK_MS = 1000
+PRESENT_STATES = ("ok", "warning", "alert")
 
 
 def state_icon(state: str) -> QIcon:
@@ -33,16 +42,19 @@ def state_icon(state: str) -> QIcon:
 
 
 class DeskController:
-    """Owns the tray icon and the desk-day tallies; the main window feeds it results."""
+    """Owns the tray icon and the desk-day tallies; subscribes to the engine's alert and
+    presence events through the window's event bridge."""
 
-    def __init__(self, window) -> None:
+    def __init__(self, window, clock=time.monotonic) -> None:
         self.window = window
         self.tally = PostureTally()
         self.breaks = BreakTimer()
-        self.state = "paused"
+        self.state = "paused"  # what the tray shows
+        self.engine_state = "paused"  # what the engine last told (kept through a pause)
+        self.present = True
         self.sound = False
         self.notifications: list[tuple[str, str]] = []  # (title, text) shown, for tests
-        self._last_index: int | None = None
+        self._clock = clock
         self.tray = QSystemTrayIcon(state_icon(self.state), window)
         self.tray.setToolTip("Posture Monitor")
         menu = QMenu(window)
@@ -63,23 +75,49 @@ class DeskController:
         self.tray.setContextMenu(menu)
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray.show()
+        events = window.events
+        events.subscribe(ev.AlertStateChanged, self._state_changed)
+        events.subscribe(ev.AlertStarted, self._alert_started)
+        events.subscribe(ev.PersonAway, self._person_away)
+        events.subscribe(ev.PersonBack, self._person_back)
+        self._tick_timer = QTimer(window, interval=TALLY_TICK_MS, timeout=self.tick)
+        self._tick_timer.start()
 
-    def on_result(self, t: float, alert) -> None:
-        """Feed each analysed frame's AlertUpdate (None for photos)."""
-        if alert is None:
+    def _state_changed(self, event: ev.AlertStateChanged) -> None:
+        self.engine_state = event.state
+        if not self.pause_action.isChecked():
+            self.set_state(event.state)
+
+    def _alert_started(self, event: ev.AlertStarted) -> None:
+        self.notify("Posture", event.reason or "Posture deviation")
+
+    def _person_away(self, event: ev.PersonAway) -> None:
+        self.present = False
+
+    def _person_back(self, event: ev.PersonBack) -> None:
+        self.present = True
+
+    def set_state(self, state: str) -> None:
+        """The tray icon's colour and tooltip for an alert state (or "paused")."""
+        if state == self.state:
             return
-        state = alert.state.value
-        self.tally.update(t, state)
-        if self.breaks.update(t, state != "away"):
+        self.tick()  # the time so far belongs to the state that ends now
+        self.state = state
+        self.tray.setIcon(state_icon(state))
+        self.tray.setToolTip(f"Posture Monitor: {state}")
+
+    def tick(self) -> None:
+        """Add the time since the last tick to today's tally and the sitting time."""
+        engine = self.window.engine
+        if self.state == "paused" or engine is None or engine.paused:
+            return
+        now = self._clock()
+        present = self.present and self.state != "away"
+        self.tally.update(now, self.state if present else "away")
+        if self.breaks.update(now, present):
             self.notify("Time for a break",
                         f"You have been sitting for {self.breaks.sit_limit_s / 60:.0f} "
                         "minutes: stand up and move for a few minutes.")
-        if alert.new_alert:
-            self.notify("Posture", alert.reason or "Posture deviation")
-        if state != self.state:
-            self.state = state
-            self.tray.setIcon(state_icon(state))
-            self.tray.setToolTip(f"Posture Monitor: {state}")
         self.tally_action.setText(self.tally.summary())
 
     def notify(self, title: str, text: str) -> None:
@@ -101,37 +139,10 @@ class DeskController:
         engine = self.window.engine
         if engine is not None:
             engine.pause(paused, release_camera=True)
-        if paused:
-            self.state = "paused"
-            self.tray.setIcon(state_icon("paused"))
+        # Resumed: the engine's state has not changed meanwhile, so no event will say it.
+        self.set_state("paused" if paused else self.engine_state)
 
     def show_window(self) -> None:
         self.window.showNormal()
         self.window.raise_()
         self.window.activateWindow()
-
-    def follow(self, engine) -> None:
-        """Per new analysed frame: tray and tallies, the alert banner, set-up changes."""
-        from posture_monitor.core.posture.baseline import setup_change
-        from posture_monitor.gui.calibration import camera_info
-
-        w = self.window
-        result = engine.last_result
-        if result is None or result.frame.index == self._last_index:
-            return
-        self._last_index = result.frame.index
-        self.on_result(result.frame.time_s, result.alert)
-        alert = result.alert
-        if alert is not None and alert.state.value == "alert":
-            w.show_banner("error", f"{alert.reason}.", tag="alert")
-        elif w._banner_kind == "alert":
-            w.banner.hide()
-            w._banner_kind = None
-        calibration = w.calibration
-        if calibration.baseline is not None and calibration.phase == "idle":
-            reason = setup_change(calibration.baseline, camera_info(engine), result)
-            if reason:
-                # Alarms against a stale baseline would be false alarms: pause them.
-                calibration.apply(None, rules=())
-                w.show_banner("warn", f"{reason}. Alerts are paused until you recalibrate "
-                                      "(Ctrl+K).")

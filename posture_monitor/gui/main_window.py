@@ -1,6 +1,7 @@
 """The main window: video with overlay, side panel, live plots, recording. Thin: all
-analysis happens in `core.live.LiveEngine`; this class only draws what it offers on a
-~30 Hz timer and turns user actions into engine calls."""
+analysis happens in `core.run.live.LiveEngine`; this class draws the frames it offers on a
+~30 Hz timer, shows what its events tell (banners; the tray and calibration subscribe
+too), and turns user actions into engine calls."""
 
 from __future__ import annotations
 
@@ -31,8 +32,10 @@ from posture_monitor.core.common.paths import sessions_dir as default_sessions_d
 from posture_monitor.core.posture.baseline import ProfileStore
 from posture_monitor.core.records.app_settings import AppSettings, after_dialog, save_settings
 from posture_monitor.core.run.live import LiveEngine
+from posture_monitor.gui.banners import Banner, FileBanner
 from posture_monitor.gui.calibration import CalibrationController
 from posture_monitor.gui.desk import DeskController
+from posture_monitor.gui.event_bridge import EventBridge
 from posture_monitor.gui.overlay import OverlayOptions, render_overlay
 from posture_monitor.gui.plots import LivePlots
 from posture_monitor.gui.recording import RecordingActions
@@ -44,9 +47,6 @@ from posture_monitor.gui.video_view import VideoView, fill_source_menu
 RENDER_POLL_MS = 15
 PLOT_INTERVAL_MS = 100  # plots and status bar refresh at 10 Hz: enough for the eye
 SIDE_PANEL_WIDTH = 440  # "no reading (out of frame: left hip)" beside the longest name
-BANNER_STYLES = {"warn": "background:#f39c12;color:black;padding:6px;font-weight:bold",
-                 "ok": "background:#27ae60;color:white;padding:6px;font-weight:bold",
-                 "error": "background:#c0392b;color:white;padding:6px;font-weight:bold"}
 
 
 class MainWindow(RecordingActions, QMainWindow):
@@ -77,7 +77,6 @@ class MainWindow(RecordingActions, QMainWindow):
                 self.store = None
             store_problem = str(exc)
         self.db_session = None  # (session id, SampleWriter) while recording
-        self._banner_kind: str | None = None
         self.last_csv: Path | None = None
         self.last_item = None  # the DisplayItem on screen (snapshots redraw it full size)
         self.frames_shown = 0
@@ -85,12 +84,12 @@ class MainWindow(RecordingActions, QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self._build_ui()
+        self.events = EventBridge(self)  # the engine's events, on this thread
+        self.banner.follow(self.events)
         self.desk = DeskController(self)
         self.desk.sound = settings.alert_sound
         self.calibration = CalibrationController(self, self.profiles)
         self._build_actions()
-        self._file_problems: list[str] = []
-        self._file_level = "warn"
         if store_problem:
             self.show_file_problem("error", f"{store_problem}. History and recording are off.")
         elif self.store.read_only:
@@ -98,7 +97,7 @@ class MainWindow(RecordingActions, QMainWindow):
                                    "read-only: the history can be viewed, recording is off.")
         self.record_action.setEnabled(self.store is not None and not self.store.read_only)
         self.history_action.setEnabled(self.store is not None)
-        self._check_profiles()
+        self.calibration.check_profiles_file()
         self.render_timer = QTimer(self, interval=RENDER_POLL_MS, timeout=self._render)
         self.plot_timer = QTimer(self, interval=PLOT_INTERVAL_MS, timeout=self._refresh_slow)
         self.render_timer.start()
@@ -109,11 +108,8 @@ class MainWindow(RecordingActions, QMainWindow):
     def _build_ui(self) -> None:
         # Lasting problems with the window's files (settings, profiles, database) have a
         # banner of their own: camera, calibration and alert banners come and go below it.
-        self.file_banner = QLabel(objectName="file_banner", wordWrap=True)
-        self.file_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.file_banner.hide()
-        self.banner = QLabel(objectName="banner", wordWrap=True)
-        self.banner.hide()
+        self.file_banner = FileBanner()
+        self.banner = Banner()
         self.video = VideoView()
         empty = QWidget(objectName="empty_state")
         lay = QVBoxLayout(empty)
@@ -245,8 +241,9 @@ class MainWindow(RecordingActions, QMainWindow):
             self.show_banner("warn", str(exc))
             return False
         self.engine = engine
+        self.events.attach(engine.bus)
         self.plots.reset_data()
-        self.banner.hide()
+        self.hide_banner()
         self.stack.setCurrentIndex(1)
         src = engine.source
         if src.kind == "video" and src.frame_count:
@@ -282,8 +279,10 @@ class MainWindow(RecordingActions, QMainWindow):
         if self.engine is not None:
             if self.engine.recording:
                 self._stop_recording()
+            self.events.detach()  # what the closing engine still says is of no use now
             clean = self.engine.stop()
             self.engine = None
+            self.calibration.cancel()
         self.record_action.setText("Start recording")
         return clean
 
@@ -326,19 +325,6 @@ class MainWindow(RecordingActions, QMainWindow):
         if engine is None:
             return
         self.plots.refresh(time.monotonic())
-        for kind, message in engine.events():
-            if kind == "camera_lost":
-                self.show_banner("warn", f"Camera lost: {message}. Recording continues.")
-            elif kind == "camera_recovered":
-                self.show_banner("ok", f"Camera back: {message}.")
-                QTimer.singleShot(4000, self.banner.hide)
-            elif kind == "ended":
-                self.show_banner("ok", "End of the video. Open another file, or seek back.")
-            elif kind == "error":
-                self.show_banner("error", message)
-            elif kind == "warning":
-                self.show_banner("warn", message)
-        self.desk.follow(engine)
         st = engine.stats()
         lat = ("-" if st.latency_p50_ms is None else
                f"{st.latency_p50_ms:.0f}/{st.latency_p95_ms:.0f} ms")
@@ -348,41 +334,20 @@ class MainWindow(RecordingActions, QMainWindow):
                             f"dropped {st.dropped} · model {st.model}{rec}")
 
     def show_banner(self, level: str, text: str, tag: str | None = None) -> None:
-        """A non-modal banner above the video; `tag` marks banners that clear themselves
-        (the alert banner goes when the alert ends)."""
-        self._banner_kind = tag
-        self.banner.setStyleSheet(BANNER_STYLES[level])
-        self.banner.setText(text)
-        self.banner.show()
+        """A non-modal banner above the video ("warn", "ok" or "error"); `tag` marks it
+        so that `hide_banner(tag)` takes down only that one."""
+        self.banner.show_message(level, text, tag)
+
+    def hide_banner(self, tag: str | None = None) -> None:
+        self.banner.hide_message(tag)
+
+    @property
+    def banner_tag(self) -> str | None:
+        return self.banner.tag
 
     def show_file_problem(self, level: str, text: str) -> None:
         """Add a line to the file banner (it stays: the problem does); "error" wins."""
-        if text not in self._file_problems:
-            self._file_problems.append(text)
-        if level == "error":
-            self._file_level = "error"
-        self.file_banner.setStyleSheet(BANNER_STYLES[self._file_level])
-        self.file_banner.setText("\n".join(self._file_problems))
-        self.file_banner.show()
-
-    def _check_profiles(self) -> None:
-        """A profiles file with content a save would drop: copied aside now (the banner
-        names the copy), so a calibration can save without losing anything."""
-        self.profiles.list()
-        warning = self.profiles.warning
-        try:
-            copy = self.profiles.keep_copy()
-        except OSError as exc:
-            what = warning or f"profiles file {self.profiles.path}"
-            self.show_file_problem("warn", f"{what}; no copy of it could be kept "
-                                   f"({exc.strerror}), so profiles will not be saved over it")
-            return
-        if copy is not None:
-            what = warning or (f"profiles file {self.profiles.path} holds content this "
-                               "version does not know")
-            self.show_file_problem("warn", f"{what}; the file as it was is kept as {copy}")
-        elif warning:
-            self.show_file_problem("warn", warning)
+        self.file_banner.add(level, text)
 
     # --- actions -----------------------------------------------------------------
     def open_history(self) -> None:

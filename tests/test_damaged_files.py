@@ -217,8 +217,8 @@ def test_run_gui_names_the_copy_of_damaged_settings(qapp, tmp_path, monkeypatch)
     from posture_monitor.gui.main_window import MainWindow
 
     monkeypatch.setenv("POSTURE_MONITOR_DATA_HOME", str(tmp_path / "data"))
-    settings = tmp_path / "data" / "config" / "settings.json"
-    settings.parent.mkdir()
+    settings = tmp_path / "data" / "config" / "settings.json"  # follows the data home
+    settings.parent.mkdir(parents=True)
     text = f'{{"camera_index": {BIG}, "grid": true}}'
     settings.write_text(text)
     seen = []

@@ -56,7 +56,7 @@ def test_tiny_training_run_produces_loadable_int8_model_and_report(tmp_path):
     assert set(numbers["validation_int8"]["labels"]) == set(LABEL_NAMES)
     front = numbers["validation_int8_by_view"]["front"]["labels"]
     assert front["forward_head"]["n"] > 100 and front["trunk_extension"]["n"] == 0
-    assert 0.0 <= front["forward_head"]["auc"] <= 1.0
+    assert front["forward_head"]["auc"] > 0.6  # a real ranking even after 3 epochs, not chance
     assert set(numbers["shift"]["hair_over_both_ears"]["by_view"]) == {"side", "front"}
 
 

@@ -108,6 +108,7 @@ def test_changed_setup_pauses_alerts_and_asks_to_recalibrate(window, qtbot, seq,
 
 def test_desk_mode_hides_to_tray_and_lowers_the_rate(window, qtbot, sports2d_video):
     w = window("0", lambda: VideoAsCameraSource(sports2d_video))
+    seen = published(w.engine.bus)  # the models take seconds to load: nothing missed
     qtbot.waitUntil(lambda: w.frames_shown > 5, timeout=60_000)
     w.desk_mode_action.setChecked(True)
     assert not w.isVisible() and w.engine._rate_hz == 2.0
@@ -115,6 +116,13 @@ def test_desk_mode_hides_to_tray_and_lowers_the_rate(window, qtbot, sports2d_vid
     assert w.engine.stats().analysis_fps <= 5.5  # 2 Hz, 5 Hz while a deviation builds
     w.desk_mode_action.setChecked(False)
     assert w.isVisible() and w.engine._rate_hz is None
+
+    def told():
+        return [e.state for e in list(seen) if isinstance(e, ev.AlertStateChanged)]
+
+    # The tray shows the state the engine told last, in its colour.
+    qtbot.waitUntil(lambda: w.desk.state == told()[-1], timeout=5000)
+    assert told()[0] == "ok" and tray_colour(w.desk) == STATE_COLOURS[w.desk.state]
 
 
 def test_tray_colour_banner_and_notification_follow_events_from_another_thread(window,
@@ -157,6 +165,14 @@ def test_tray_colour_banner_and_notification_follow_events_from_another_thread(w
     assert tray_colour(w.desk) == STATE_COLOURS["paused"]
     w.desk.pause_action.setChecked(False)
     assert w.desk.state == "ok" and tray_colour(w.desk) == STATE_COLOURS["ok"]
+    # Another engine, another bus: the subscriptions follow; the old bus is not heard.
+    new_bus = ev.EventBus()
+    w.events.attach(new_bus)
+    bus.publish(ev.AlertStateChanged(6.0, "away", "ok"))
+    new_bus.publish(ev.AlertStateChanged(6.0, "warning", "ok"))
+    qtbot.waitUntil(lambda: w.desk.state == "warning", timeout=5000)
+    qtbot.wait(100)
+    assert w.desk.state == "warning" and bus.pending() == [ev.AlertStateChanged(6.0, "away", "ok")]
 
 
 @pytest.mark.slow

@@ -257,3 +257,33 @@ def test_break_reminder_resets_only_after_a_real_break():
     timer = BreakTimer(sit_limit_s=60, min_break_s=10)
     due = [t for t in range(0, 200) if timer.update(float(t), present=not 61 <= t < 80)]
     assert due == [60, 140]  # a 19 s break reset the sitting time at 80
+
+
+def test_calibration_saves_what_the_engine_finished_and_names_a_failure(window, qtbot,
+                                                                        tmp_path):
+    from posture_monitor.core.posture.baseline import Baseline, MetricStats
+
+    w = window("7")  # no engine: the events below stand in for its analysis thread
+    bus = ev.EventBus()
+    w.events.attach(bus)
+    base = Baseline("2026-01-01T00:00:00", "left", {"cva_deg": MetricStats(75.0, 1.0, 50)},
+                    0.1, (0.5, 0.4), {"description": "desk cam", "width": 640, "height": 480})
+    w.calibration.phase = "capture"  # as after the countdown
+    bus.publish(ev.CalibrationProgress(0.4))
+    qtbot.waitUntil(lambda: w.banner.text() == "Hold still: capturing 40 %", timeout=5000)
+    bus.publish(ev.CalibrationFinished(base))
+    qtbot.waitUntil(lambda: w.calibration.phase == "idle", timeout=5000)
+    assert w.calibration.baseline == base
+    assert ProfileStore(tmp_path / "profiles.json").get("default", "desk cam").baseline == base
+    assert w.banner.text() == ("Calibrated: alerts now compare with your own neutral posture "
+                               "(profile 'default').")
+    w.calibration.phase = "capture"
+    bus.publish(ev.CalibrationFinished(None, "nobody in view for 5 s"))
+    qtbot.waitUntil(lambda: w.calibration.phase == "idle", timeout=5000)
+    assert w.banner.text() == "Calibration failed: nobody in view for 5 s"
+    assert w.calibration.baseline == base  # a failed attempt keeps the one in force
+    # A set-up change (the engine paused the alerts): no more comparing with it.
+    bus.publish(ev.SetupChanged(9.0, "The camera moved"))
+    qtbot.waitUntil(lambda: w.calibration.baseline is None, timeout=5000)
+    assert w.banner_tag == "setup" and w.banner.text() == (
+        "The camera moved. Alerts are paused until you recalibrate (Ctrl+K).")

@@ -62,7 +62,8 @@ class LatestFrameMailbox:
 
     def put(self, item: object) -> None:
         with self._cond:
-            if isinstance(self._item, Captured):
+            if self._item is not None and self._item is not _END and not isinstance(
+                    self._item, _Failure):
                 self.dropped += 1
             self._item = item
             self._cond.notify()

@@ -302,3 +302,23 @@ def test_key_measures_plot_follows_the_view(qtbot):
     assert plots.view_plot is plots.angles and plots.front not in items()
     plots.set_view("front")  # and back again: the same plot, its curves intact
     assert plots.front in items() and plots.curves["head_fwd_cm"] in plots.front.items
+
+
+def test_event_bridge_delivers_the_events_behind_a_failing_handler(qtbot):
+    from posture_monitor.core.run import events as ev
+    from posture_monitor.gui.event_bridge import EventBridge
+
+    bridge, bus, got = EventBridge(), ev.EventBus(), []
+
+    def handler(event):
+        got.append(event.message)
+        if event.message == "first":
+            raise ValueError("a broken view")
+
+    bridge.subscribe(ev.EngineWarning, handler)
+    bridge.attach(bus)
+    with qtbot.captureExceptions() as raised:
+        bus.publish(ev.EngineWarning("first"))
+        bus.publish(ev.EngineWarning("second"))  # no publish after it: only a re-wake helps
+        qtbot.waitUntil(lambda: got == ["first", "second"], timeout=5000)
+    assert [str(exc) for _, exc, _ in raised] == ["a broken view"]

@@ -66,4 +66,10 @@ class EventBridge(QObject):
             self._wake.emit()
 
     def _dispatch(self) -> None:
-        self.dispatch()
+        try:
+            self.dispatch()
+        except Exception:
+            # A handler that fails must not strand the events behind it until the next
+            # publish: deliver them on the next turn of the event loop, then report.
+            self._wake_up()
+            raise

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from posture_monitor.core.measure.definitions import METRIC_BY_COLUMN  # noqa: E402
-from posture_monitor.core.records.store import SAMPLE_COLUMNS, TEXT_COLUMNS  # noqa: E402
+from posture_monitor.core.records.samples import SAMPLE_COLUMNS, TEXT_COLUMNS  # noqa: E402
 
 
 def write_csv(path: Path, megabytes: float, columns=SAMPLE_COLUMNS, seed: int = 0) -> int:

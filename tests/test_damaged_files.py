@@ -25,13 +25,9 @@ import pytest
 from posture_monitor.core.common.errors import UserError
 from posture_monitor.core.posture.baseline import Baseline, MetricStats, Profile, ProfileStore
 from posture_monitor.core.records.app_settings import AppSettings, load_settings, save_settings
-from posture_monitor.core.records.store import (
-    DB_NAME,
-    DamagedStoreError,
-    SampleWriter,
-    Store,
-    summarize,
-)
+from posture_monitor.core.records.samples import summarize
+from posture_monitor.core.records.schema import DB_NAME
+from posture_monitor.core.records.store import DamagedStoreError, SampleWriter, Store
 from tests.conftest import ROOT, SEATED
 
 CLI = [sys.executable, "-m", "posture_monitor"]

@@ -22,15 +22,14 @@ from posture_monitor.core.common.errors import UserError
 from posture_monitor.core.measure.definitions import VIEWS
 from posture_monitor.core.records import store_io
 from posture_monitor.core.records.report_format import _duration, _fmt, _share, _when
-from posture_monitor.core.records.store import (
+from posture_monitor.core.records.samples import (
     ALERT_STATES,
     SAMPLE_COLUMNS,
     SUMMARY_RANGES,
     VALUE_RANGES,
-    SampleWriter,
-    Store,
     summarize,
 )
+from posture_monitor.core.records.store import SampleWriter, Store
 from posture_monitor.core.records.store_io import EXPORT_FORMAT
 
 # Set on this test only (a profile would change other modules' fuzz tests too).

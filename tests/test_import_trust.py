@@ -23,7 +23,8 @@ import pytest
 
 from posture_monitor.core.common.errors import UserError
 from posture_monitor.core.records import store_io
-from posture_monitor.core.records.store import SampleWriter, Store, summarize
+from posture_monitor.core.records.samples import summarize
+from posture_monitor.core.records.store import SampleWriter, Store
 from tests.conftest import ROOT
 
 CLI = [sys.executable, "-m", "posture_monitor"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from posture_monitor.core.measure.definitions import METRICS, SHORT_NAMES, SUMMARY_COLUMNS
-from posture_monitor.core.records import report, store
+from posture_monitor.core.records import report, samples
 
 PACKAGE = Path(__file__).resolve().parents[1] / "posture_monitor"
 
@@ -36,7 +36,7 @@ def test_no_module_spells_a_metric_short_name_outside_the_metric_table():
 
 
 def test_store_and_report_summaries_are_the_metric_tables_summary_flag():
-    assert store.SUMMARY_METRICS == SUMMARY_COLUMNS == report.SUMMARY_ROWS
+    assert samples.SUMMARY_METRICS == SUMMARY_COLUMNS == report.SUMMARY_ROWS
     assert tuple(m.column for m in METRICS if m.summary) == SUMMARY_COLUMNS
     assert all(SHORT_NAMES[c] for c in SUMMARY_COLUMNS)
 

@@ -16,14 +16,9 @@ import pytest
 from posture_monitor.core.common.errors import UserError
 from posture_monitor.core.measure.definitions import METRIC_COLUMNS
 from posture_monitor.core.records import store_io
-from posture_monitor.core.records.store import (
-    MIGRATIONS,
-    SAMPLE_COLUMNS,
-    SampleWriter,
-    Store,
-    db_path,
-    summarize,
-)
+from posture_monitor.core.records.samples import SAMPLE_COLUMNS, summarize
+from posture_monitor.core.records.schema import MIGRATIONS, db_path
+from posture_monitor.core.records.store import SampleWriter, Store
 from posture_monitor.core.records.store_io import safe_cell
 from tests.conftest import ROOT, SEATED, read_rows
 

@@ -22,7 +22,7 @@ DB_SUFFIXES = ("", "-wal", "-shm", "-journal")  # SQLite's files beside the data
 def database_files(db: Path | None = None) -> list[Path]:
     """The session database and the files SQLite keeps beside it."""
     if db is None:
-        from posture_monitor.core.records.store import db_path
+        from posture_monitor.core.records.schema import db_path
 
         db = db_path()
     return [db.with_name(db.name + s) for s in DB_SUFFIXES]

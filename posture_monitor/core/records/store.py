@@ -5,6 +5,10 @@ One local file keeps everything a practice needs to follow a person over weeks: 
 write samples while a list of sessions is read, and samples are committed in batches at
 most once a second, so a killed process loses at most the last second. The file is
 user-only (0o600): it holds health data. Core (no Qt).
+
+The schema and its migrations are in schema.py; what a stored sample and a session
+summary may hold, and the summary itself, in samples.py. This module opens, checks and
+writes the file.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ import socket
 import sqlite3
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -28,39 +31,29 @@ import numpy as np
 
 from posture_monitor.core.common.errors import UserError
 from posture_monitor.core.common.hashing import file_sha256
-from posture_monitor.core.common.paths import ENV_DATA_DIR, data_home
+from posture_monitor.core.common.paths import ENV_DATA_DIR
 from posture_monitor.core.common.safe_text import patient_id_problem, printable
-from posture_monitor.core.measure.definitions import (
-    METRIC_BY_COLUMN,
-    METRIC_COLUMNS,
-    SUMMARY_COLUMNS,
+from posture_monitor.core.records.samples import (
+    PRESENT_STATES,
+    SAMPLE_COLUMNS,
+    SUMMARY_METRICS,
+    TEXT_COLUMNS,
+    VALUE_RANGES,
+    _float_column,
+    _frame_column,
+    _json_object,
+    _median,
+    clean_summary,
+    parse_time,
+    sample_tuple,
 )
+from posture_monitor.core.records.samples import summarize as summarize  # re-export (sinks)
+from posture_monitor.core.records.schema import DB_NAME as DB_NAME  # re-export
+from posture_monitor.core.records.schema import MIGRATIONS, _statements, db_path
 
 if TYPE_CHECKING:  # annotations only: the store must not load MediaPipe
     from posture_monitor.core.posture.pipeline import FrameResult
 
-DB_NAME = "posture-monitor.sqlite3"
-TEXT_COLUMNS = ("view", "posture_label", "alert_state")
-SAMPLE_COLUMNS = ("frame", "time_s", "view", *METRIC_COLUMNS, "posture_label",
-                  "score_overall", "alert_state")
-# Which medians a session summary carries: the metric table's `summary` flag.
-SUMMARY_METRICS = SUMMARY_COLUMNS
-PRESENT_STATES = ("ok", "warning", "alert")  # "away" and photos (NULL) are not sitting
-ALERT_STATES = (*PRESENT_STATES, "away")
-
-# What a stored sample may hold (issue 11): imports are checked against it, and a value
-# outside it in a row an older version stored reads as no reading, never as a crash.
-FRAME_MAX = 2**31 - 1
-UNIT_RANGES = {"deg": (-360.0, 360.0), "ratio": (-100.0, 100.0), "cm": (-1000.0, 1000.0)}
-VALUE_RANGES: dict[str, tuple[float, float]] = {
-    "time_s": (0.0, 1e7),  # seconds since the start: up to 115 days
-    **{c: UNIT_RANGES[METRIC_BY_COLUMN[c].unit] for c in METRIC_COLUMNS},
-    "score_overall": (0.0, 100.0),
-}
-SUMMARY_RANGES: dict[str, tuple[float, float]] = {
-    "frames": (0, FRAME_MAX + 1), "duration_s": (0.0, 1e7), "good_share": (0.0, 1.0),
-    **{c: VALUE_RANGES[c] for c in SUMMARY_METRICS},
-}
 # A session left 'running' is finished as 'interrupted' (issue 11) once its writer is
 # gone: the writer holds an OS lock (flock) on <database>.writers/session-<id>.lock while
 # it records, which the kernel releases when the process dies, even on kill -9 (a pid
@@ -69,71 +62,6 @@ SUMMARY_RANGES: dict[str, tuple[float, float]] = {
 # version, or of another computer sharing the folder) only a long silence counts.
 RECOVER_AFTER_S = 10.0
 UNKNOWN_WRITER_AFTER_S = 3600.0
-
-# Append only, never edit a released entry: a user's file is at version len(applied), and
-# each script runs once, in order, in its own transaction. Literal SQL (not generated from
-# METRIC_COLUMNS) so a later change of the metric table cannot rewrite history.
-MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE patients (
-        id TEXT PRIMARY KEY,  -- pseudonymous ID, never a real name by design
-        display_name TEXT, notes TEXT, created TEXT
-    );
-    CREATE TABLE baselines (
-        id INTEGER PRIMARY KEY, patient_id TEXT REFERENCES patients(id) ON DELETE CASCADE,
-        camera TEXT, baseline_json TEXT, created TEXT
-    );
-    CREATE TABLE sessions (
-        id INTEGER PRIMARY KEY, patient_id TEXT REFERENCES patients(id) ON DELETE CASCADE,
-        started TEXT, ended TEXT, source TEXT, model TEXT, settings_json TEXT,
-        summary_json TEXT, csv_path TEXT, csv_sha256 TEXT, status TEXT
-    );
-    CREATE TABLE samples (
-        session_id INTEGER REFERENCES sessions(id) ON DELETE CASCADE,
-        frame INTEGER, time_s REAL, view TEXT, cva_deg REAL, neck_incl_deg REAL,
-        torso_incl_deg REAL, head_flex_deg REAL, shoulder_tilt_deg REAL, head_tilt_deg REAL,
-        lateral_lean_deg REAL, fwd_head_ratio REAL, posture_label TEXT, score_overall REAL,
-        alert_state TEXT,
-        PRIMARY KEY (session_id, frame)
-    );
-    CREATE INDEX baselines_patient ON baselines(patient_id, camera);
-    CREATE INDEX sessions_patient ON sessions(patient_id, started);
-    """,
-    """
-    ALTER TABLE sessions ADD COLUMN notes TEXT;
-    CREATE INDEX samples_time ON samples(session_id, time_s);
-    """,
-    # v3: the front-view head and upper-trunk measures (issue 10)
-    """
-    ALTER TABLE samples ADD COLUMN head_fwd_cm REAL;
-    ALTER TABLE samples ADD COLUMN head_size_ratio REAL;
-    ALTER TABLE samples ADD COLUMN neck_height_ratio REAL;
-    ALTER TABLE samples ADD COLUMN head_pitch_deg REAL;
-    ALTER TABLE samples ADD COLUMN trunk_flex_3d_deg REAL;
-    """,
-    # v4 (issue 11): who is writing a running session (host and process; the lock file
-    # tells whether it still lives) and when it last wrote, so a session whose process
-    # died is finished on the next start; the CSV's hash looked up for duplicate imports.
-    """
-    ALTER TABLE sessions ADD COLUMN writer_host TEXT;
-    ALTER TABLE sessions ADD COLUMN writer_pid INTEGER;
-    ALTER TABLE sessions ADD COLUMN updated TEXT;
-    CREATE INDEX sessions_csv_sha256 ON sessions(csv_sha256);
-    CREATE INDEX sessions_status ON sessions(status);
-    """,
-    # v5 (issue 12): baselines were never stored here (the window keeps its profiles in
-    # core/posture/baseline.py's files); the empty table and its index go.
-    """
-    DROP INDEX IF EXISTS baselines_patient;
-    DROP TABLE IF EXISTS baselines;
-    """,
-]
-
-
-def db_path() -> Path:
-    """In the data folder (core/common/paths.py: POSTURE_MONITOR_DATA_HOME moves it)."""
-    return data_home() / DB_NAME
-
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -197,111 +125,6 @@ def _unusable(path: Path, exc: OSError) -> UserError:
         return UserError(f"the database {path} cannot be created because {blocker} is a "
                          f"file, not a folder: {fix}")
     return UserError(f"the database {path} cannot be opened ({exc.strerror or exc}): {fix}")
-
-
-def _statements(script: str) -> Iterator[str]:
-    # Split on ';' but only where SQLite agrees a statement ends, so executing them one by
-    # one keeps the whole migration inside our transaction (executescript would commit).
-    buf = ""
-    for part in script.split(";"):
-        buf += part + ";"
-        if sqlite3.complete_statement(buf):
-            if buf.strip(" \n\t;"):
-                yield buf
-            buf = ""
-
-
-def _number(value: Any) -> float | None:
-    """None for missing, empty, NaN or infinite (stored as NULL); float otherwise."""
-    if value is None or value == "":
-        return None
-    f = float(value)
-    return f if math.isfinite(f) else None
-
-
-def sample_tuple(row: dict) -> tuple:
-    """A sample row (CSV-style strings or numbers) as the tuple of SAMPLE_COLUMNS.
-
-    Raises KeyError without frame, ValueError on a value that is no number."""
-    out: list[Any] = []
-    for col in SAMPLE_COLUMNS:
-        v = row.get(col)
-        if col == "frame":
-            out.append(int(float(row["frame"])))
-        elif col in TEXT_COLUMNS:
-            out.append(None if v is None or v == "" else str(v))
-        else:
-            out.append(_number(v))
-    return tuple(out)
-
-
-def _finite(value: Any, lo: float, hi: float) -> Any:
-    """`value` when it is a real number within [lo, hi], else None (for stored data that
-    an older version let in: NaN, infinity, text in a number column)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        return value if lo <= value <= hi else None  # False for NaN
-    except OverflowError:
-        return None
-
-
-def _float_column(values: list, col: str) -> np.ndarray:
-    """Stored numbers as float64, NaN for NULL and for anything outside VALUE_RANGES."""
-    lo, hi = VALUE_RANGES.get(col, (-math.inf, math.inf))
-    try:
-        a = np.array([np.nan if v is None else v for v in values], dtype=float)
-    except (TypeError, ValueError, OverflowError):  # text or a huge integer in the column
-        a = np.array([np.nan if (f := _finite(v, lo, hi)) is None else f for v in values],
-                     dtype=float)
-    with np.errstate(invalid="ignore"):
-        a[~((a >= lo) & (a <= hi))] = np.nan
-    return a
-
-
-def _frame_column(values: list) -> np.ndarray:
-    try:
-        return np.array(values, dtype=np.int64)
-    except (TypeError, ValueError, OverflowError):
-        return np.array([v if isinstance(v, int) and not isinstance(v, bool)
-                         and 0 <= v <= FRAME_MAX else -1 for v in values], dtype=np.int64)
-
-
-def _json_object(text: Any) -> dict | None:
-    """A stored JSON object, or None when the text is missing or not one."""
-    if not isinstance(text, str):
-        return None
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def clean_summary(summary: dict) -> dict:
-    """A stored summary with every number a reader formats made safe: a value outside
-    SUMMARY_RANGES (NaN, infinity, text) becomes None ("no reading")."""
-    out = dict(summary)
-    for key, (lo, hi) in SUMMARY_RANGES.items():
-        if key in out:
-            out[key] = _finite(out[key], lo, hi)
-    if "labels" in out:
-        labels = out["labels"]
-        out["labels"] = ({str(k): v for k, v in labels.items()
-                          if isinstance(v, int) and not isinstance(v, bool)}
-                         if isinstance(labels, dict) else {})
-    return out
-
-
-def parse_time(text: Any) -> datetime | None:
-    """A stored ISO time (timezone-aware, UTC when it names none), or None."""
-    if not isinstance(text, str):
-        return None
-    try:  # Python 3.10's fromisoformat does not accept a trailing "Z"
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def _try_lock(fh: Any) -> bool:
@@ -831,26 +654,3 @@ class SampleWriter:
 
     def close(self) -> None:
         self.flush()
-
-
-def _median(values: np.ndarray) -> float | None:
-    v = values[~np.isnan(values)]
-    return float(np.median(v)) if v.size else None
-
-
-def summarize(samples: dict[str, np.ndarray]) -> dict:
-    """frames, duration_s, the median of each SUMMARY_METRICS column (key = column, None
-    without a value), good_share ('ok' among frames with the person present, None when
-    none), and labels: how often each posture label was given."""
-    t = np.asarray(samples["time_s"], dtype=float)
-    t = t[~np.isnan(t)]
-    states = [s for s in samples["alert_state"] if s in PRESENT_STATES]
-    labels = Counter(s for s in samples["posture_label"] if s)
-    return {
-        "frames": int(len(samples["frame"])),
-        "duration_s": float(t.max() - t.min()) if t.size else 0.0,
-        # medians flat under the metric's own column name: what lists and reports read
-        **{c: _median(np.asarray(samples.get(c, ()), dtype=float)) for c in SUMMARY_METRICS},
-        "good_share": states.count("ok") / len(states) if states else None,
-        "labels": dict(labels.most_common()),
-    }

@@ -31,16 +31,15 @@ from posture_monitor.core.common.safe_text import (
 )
 from posture_monitor.core.measure.definitions import VIEWS
 from posture_monitor.core.records.outputs import database_files, refuse_database
-from posture_monitor.core.records.store import (
+from posture_monitor.core.records.samples import (
     ALERT_STATES,
     FRAME_MAX,
     SAMPLE_COLUMNS,
     TEXT_COLUMNS,
     VALUE_RANGES,
-    Store,
-    now_iso,
     parse_time,
 )
+from posture_monitor.core.records.store import Store, now_iso
 
 EXPORT_FORMAT = "posture-monitor-session"
 # OWASP's list: a cell starting with one of these is a formula (or becomes one) in Excel,

@@ -214,3 +214,44 @@ def test_every_alert_start_at_30_fps_is_published_exactly_once(sports2d_video):
     assert all(e.reason.startswith("Test angle") and e.rules == ("cva_deg",) for e in started)
     changes = [e.state for e in events if isinstance(e, ev.AlertStateChanged)]
     assert changes == [s for s, p in zip(states, previous, strict=True) if s != p]
+
+
+def _wait_for(engine, kind, events, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        events += engine.bus.pending()
+        found = [e for e in events if isinstance(e, kind)]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    return None
+
+
+def test_calibration_and_a_changed_setup_are_told_on_the_bus(media_dir):
+    """The engine takes the calibration on its analysis thread (progress, then the
+    baseline); a baseline whose camera is not this one pauses its alerts, said once."""
+    from dataclasses import replace
+
+    clip = media_dir / "desk_forward_head.mp4"
+    engine = LiveEngine(lambda: VideoAsCameraSource(clip),
+                        AnalysisSettings(model="lite", classifier="none"))
+    engine.start()
+    try:
+        assert engine.wait_ready(60)
+        engine.calibrate(2.0)
+        events = []
+        done = _wait_for(engine, ev.CalibrationFinished, events, 30)
+        assert done is not None and done.error is None and not done.slouch
+        assert done.baseline.camera == engine.camera_info
+        fractions = [e.fraction for e in events if isinstance(e, ev.CalibrationProgress)]
+        assert fractions == sorted(fractions) and fractions[-1] == 1.0
+        moved = replace(done.baseline, camera=done.baseline.camera | {"description": "cam 2"})
+        engine.set_baseline(moved)
+        events = []
+        changed = _wait_for(engine, ev.SetupChanged, events, 10)
+        assert changed is not None and "another camera" in changed.reason
+        time.sleep(1.5)
+        events += engine.bus.pending()
+        assert len([e for e in events if isinstance(e, ev.SetupChanged)]) == 1
+    finally:
+        engine.stop()

@@ -52,6 +52,7 @@ class AnalysisWorker:
         self._calibration: tuple | None = None  # (collector, slouch, reference, shown)
         self._state: str | None = None
         self.on_analysed: Callable[[Analysed], None] | None = None  # rates, for stats
+        self.on_sink_error: Callable[[ResultSink, Exception], None] | None = None
         self.thread = threading.Thread(target=self._run, name="analysis", daemon=True)
 
     # --- control (any thread) ------------------------------------------------------
@@ -112,7 +113,12 @@ class AnalysisWorker:
                 with self._sinks_lock:
                     sinks = list(self._sinks)
                 for sink in sinks:
-                    sink.write(item)
+                    try:
+                        sink.write(item)
+                    except Exception as exc:  # a full disk: that sink stops, analysis not
+                        self.remove_sink(sink)
+                        if self.on_sink_error is not None:
+                            self.on_sink_error(sink, exc)
                 if self.on_analysed is not None:
                     self.on_analysed(item)
                 self._alert_events(pipeline, result)

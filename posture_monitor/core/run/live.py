@@ -15,6 +15,7 @@ Event and are joined; nothing is killed.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
@@ -104,10 +105,11 @@ class LiveEngine:
                                      on_frame=self._captured, clock=clock)
         self.pace = self.capture.pace
         self.analysis = AnalysisWorker(self.capture, settings or AnalysisSettings(), self.bus,
-                                       lambda: camera_info(self.capture.last_source), clock,
+                                       lambda: self.camera_info, clock,
                                        on_state=self._state_changed)
         self.analysis.add_sink(DisplaySink(self.timeline))
         self.analysis.on_analysed = lambda item: self._analysis_rate.tick(item.t_done)
+        self.analysis.on_sink_error = self._sink_failed
         self._rec_lock = threading.Lock()
         self._recording: list | None = None  # [csv_path, sinks...] while recording
         self._latencies: deque[float] = deque(maxlen=300)
@@ -123,6 +125,12 @@ class LiveEngine:
     def source(self) -> FrameSource | None:
         """The open source; None while a camera is released or lost."""
         return self.capture.source
+
+    @property
+    def camera_info(self) -> dict:
+        """Description, width and height of the source, also while it is released or
+        lost (what a baseline records and a profile is looked up by)."""
+        return camera_info(self.capture.last_source)
 
     @property
     def settings(self) -> AnalysisSettings:
@@ -256,6 +264,16 @@ class LiveEngine:
         if problem is not None:
             raise problem
         return csv_path
+
+    def _sink_failed(self, sink, exc: Exception) -> None:  # on the analysis thread
+        """A recording that cannot be written (a full disk) ends with an error status;
+        analysis and the display go on."""
+        with self._rec_lock:
+            ours = self._recording is not None and sink in self._recording[1:]
+        if ours:
+            with contextlib.suppress(Exception):  # the first problem is the one to tell
+                self.stop_recording(f"error: {exc}")
+        self.bus.publish(ev.EngineError(f"Recording stopped: {exc}"))
 
     @property
     def recording(self) -> bool:

@@ -65,6 +65,3 @@ class BreakTimer:
             self._reminded = True
             return True
         return False
-
-    def sitting_s(self, t: float) -> float:
-        return 0.0 if self._sitting_since is None else t - self._sitting_since

@@ -79,10 +79,6 @@ class DisplayTimeline:
             self._results.clear()
             self._last_result_t = None
 
-    @property
-    def delay_s(self) -> float:
-        return self._delay_s
-
     def _trim(self, now: float) -> None:
         while self._frames and now - self._frames[0].t_capture > HISTORY_S:
             self._frames.popleft()

@@ -255,3 +255,19 @@ def test_calibration_and_a_changed_setup_are_told_on_the_bus(media_dir):
         assert len([e for e in events if isinstance(e, ev.SetupChanged)]) == 1
     finally:
         engine.stop()
+
+
+def test_a_video_that_ended_plays_on_after_a_seek(sports2d_video):
+    """At the end of a file the capture worker waits for the scrubber instead of ending:
+    a seek back reads on (and reaches the end again)."""
+    engine = LiveEngine(lambda: open_source(sports2d_video), LITE, pace=False)
+    engine.start()
+    try:
+        events = []
+        assert _wait_for(engine, ev.SourceEnded, events, 60) is not None
+        assert engine.capture.running
+        engine.seek(200)
+        events = []
+        assert _wait_for(engine, ev.SourceEnded, events, 30) is not None
+    finally:
+        engine.stop()

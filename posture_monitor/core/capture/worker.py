@@ -323,7 +323,9 @@ class CaptureWorker:
             return False
         while not self._stop.wait(0.05):
             if self._seek_to is not None:
-                return True
+                if hasattr(self.source, "seek"):
+                    return True
+                self._seek_to = None  # photos cannot be sought: stay at the end
         return False
 
     def _retime(self, frame: Frame, now: float) -> None:

@@ -154,7 +154,9 @@ def test_usage_error_is_one_line():
 
 def test_ctrl_c_leaves_whole_rows_and_an_interrupted_sidecar(tmp_path, sports2d_video):
     proc = subprocess.Popen([*CLI, "analyze", str(sports2d_video), "--out", str(tmp_path),
-                             "--model", "lite"], cwd=ROOT, stdout=subprocess.PIPE,
+                             # full, not lite: the run must still be going when the
+                             # signal comes (lite can finish the clip on a fast machine)
+                             "--model", "full"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     csv_path = tmp_path / "sports2d_demo.csv"
     deadline = time.time() + 120
@@ -162,6 +164,7 @@ def test_ctrl_c_leaves_whole_rows_and_an_interrupted_sidecar(tmp_path, sports2d_
         if csv_path.exists() and csv_path.stat().st_size > 5000:
             break
         time.sleep(0.1)
+    assert proc.poll() is None, "the analysis ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

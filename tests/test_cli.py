@@ -152,12 +152,21 @@ def test_usage_error_is_one_line():
     assert_one_line_error(proc, "required")
 
 
+def _ctrl_c_as_from_a_terminal() -> None:
+    """In the child before it starts: SIGINT unblocked and at its default, as a terminal
+    gives it. A child inherits an ignored or blocked SIGINT (and Python then keeps
+    ignoring it); in the full suite an earlier in-process test leaves it so."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_leaves_whole_rows_and_an_interrupted_sidecar(tmp_path, sports2d_video):
     proc = subprocess.Popen([*CLI, "analyze", str(sports2d_video), "--out", str(tmp_path),
                              # full, not lite: the run must still be going when the
                              # signal comes (lite can finish the clip on a fast machine)
                              "--model", "full"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ctrl_c_as_from_a_terminal)
     csv_path = tmp_path / "sports2d_demo.csv"
     deadline = time.time() + 120
     while time.time() < deadline:  # wait until rows have been flushed

@@ -19,8 +19,12 @@ import sys
 import tempfile
 from collections.abc import Iterator
 
+# LiteRT inside mediapipe 1.2.3 adds its own "INFO: [environment.cc:36] ..." and
+# "WARNING: [model_load.cc:402] Sparsity tensors ..." lines when a model loads and closes;
+# its ERROR lines still pass.
 _NOISE = re.compile(
     r"^(?:[IWE]\d{4} .*|INFO: Created TensorFlow Lite .*|fully_quantize: .*|"
+    r"(?:INFO|WARNING): \[[\w.]+:\d+\] .*|"
     r"WARNING: Logging before InitGoogle\(\) is written to STDERR|"
     r"WARNING: All log messages before absl::InitializeLog\(\) .*)$"
 )

@@ -104,7 +104,8 @@ class PoseEstimator:
 
     def close(self) -> None:
         if self._landmarker is not None:
-            self._landmarker.close()
+            with quiet_native_stderr():  # LiteRT says goodbye on fd 2 (mediapipe 1.2.3)
+                self._landmarker.close()
             self._landmarker = None
 
     def __enter__(self) -> PoseEstimator:

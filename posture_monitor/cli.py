@@ -39,10 +39,34 @@ def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
                    help="also write the raw landmark columns (33 points x 8 values)")
     p.add_argument("--classifier", default="default", metavar="default|none|PATH",
                    help="posture classifier: the shipped one, none, or a .tflite file")
+    p.add_argument("--angles", action="store_true",
+                   help="also write the joint-angle columns (knee, hip, ankle, shoulder, "
+                   "elbow, neck, trunk, valgus, pelvis; 2D where the view shows the "
+                   "plane, 3D columns from the world landmarks)")
     onset = SETTINGS["alert_onset_s"]
     p.add_argument("--onset", type=float, default=float(onset.default), metavar="S",
                    help=f"{onset.help} In seconds ({onset.low:g}-{onset.high:g}, default "
                    f"{onset.default:g})")
+
+
+def _add_movement_options(p: argparse.ArgumentParser) -> None:
+    from posture_monitor.core.movement.exercises import preset_names
+
+    p.add_argument("--exercise", default=None, metavar="|".join(preset_names()),
+                   help="count repetitions of this exercise: writes <stem>_reps.csv (one "
+                   "row per repetition, complete or not) and an 'exercise' object in the "
+                   "sidecar JSON")
+    p.add_argument("--side", default="both", choices=("both", "left", "right"),
+                   help="which side's joints count the repetitions (default both)")
+    p.add_argument("--joints", default="", metavar="JOINT,...",
+                   help="--exercise free: the joints to report, the first one counted "
+                   "(e.g. knee_flex,hip_flex)")
+    target = SETTINGS["rep_target_deg"]
+    p.add_argument("--target", type=float, default=None, metavar="DEG",
+                   help=f"{target.help} ({target.low:g}-{target.high:g} deg)")
+    p.add_argument("--mot", action="store_true",
+                   help="also write OpenSim .mot tables: <stem>_angles.mot (every frame's "
+                   "joint angles) and, with --exercise, <stem>_reps.mot")
 
 
 def parse_seconds_window(text: str) -> tuple[float, float]:
@@ -117,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "force from the first frame (grace period from the first frame). "
                          "A camera: taken live over START..END and in force from END on. "
                          "The sidecar JSON records it")
+    _add_movement_options(analyze)
     _add_pipeline_options(analyze)
     analyze.set_defaults(func=cmd_analyze)
 
@@ -164,7 +189,8 @@ def subcommands(parser: argparse.ArgumentParser) -> frozenset[str]:
 def cmd_analyze(args: argparse.Namespace) -> int:
     if args.save and not args.patient:
         raise UserError("--save needs --patient ID (the pseudonymous patient ID)")
-    return run_analysis(args.inputs, args.out, _settings(args), args.quiet,
+    settings = _settings(args)
+    return run_analysis(args.inputs, args.out, settings, args.quiet,
                         args.max_frames, patient=args.patient if args.save else None,
                         baseline_from=args.baseline_from, overwrite=args.overwrite)
 
@@ -199,6 +225,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exercise_settings(args: argparse.Namespace):
+    """--exercise and its options, checked now (one line and exit 2 for a mistake)."""
+    from posture_monitor.core.common.settings import ExerciseSettings
+    from posture_monitor.core.movement.exercises import resolve_preset
+
+    name = getattr(args, "exercise", None)
+    joints = tuple(j.strip() for j in getattr(args, "joints", "").split(",") if j.strip())
+    if name is None:
+        if joints or getattr(args, "target", None) is not None:
+            raise UserError("--joints and --target go with --exercise NAME")
+        return ExerciseSettings()
+    if args.target is not None:
+        try:
+            SETTINGS["rep_target_deg"].check(args.target, "--target")
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    resolve_preset(name, joints, args.target)  # unknown names: one line now
+    return ExerciseSettings(name=name, side=args.side, joints=joints, target=args.target)
+
+
 def _settings(args: argparse.Namespace):
     from posture_monitor.core.common.settings import (
         AlertSettings,
@@ -212,7 +258,9 @@ def _settings(args: argparse.Namespace):
         raise UserError(str(exc)) from None
     base = AnalysisSettings(model=args.model, landmarks=args.landmarks,
                             classifier=args.classifier,
-                            alerts=AlertSettings(onset_s=args.onset))
+                            alerts=AlertSettings(onset_s=args.onset),
+                            angles=args.angles, mot=getattr(args, "mot", False),
+                            exercise=_exercise_settings(args))
     return replace(base, smoothing=SmoothingSettings(enabled=not args.no_smooth))
 
 
@@ -231,13 +279,20 @@ def _unique_stem(spec: str, used: set[str], taken=lambda stem: False) -> str:
 RESULT_SUFFIXES = (".csv", ".json")
 
 
-def _check_outputs(out_dir: Path, stems: list[str], overwrite: bool) -> None:
+def _result_suffixes(settings) -> tuple[str, ...]:
+    from posture_monitor.core.run.exercise_sink import extra_suffixes
+
+    return RESULT_SUFFIXES + extra_suffixes(bool(settings.exercise.name), settings.mot)
+
+
+def _check_outputs(out_dir: Path, stems: list[str], overwrite: bool,
+                   suffixes: tuple[str, ...] = RESULT_SUFFIXES) -> None:
     """Before any work: `--out` is a folder this process can write, no result file is the
     database or a folder, and no earlier result is replaced unless --overwrite."""
     from posture_monitor.core.records.outputs import check_output_dir, check_result_files
 
     check_output_dir(out_dir)
-    check_result_files(out_dir, stems, RESULT_SUFFIXES, overwrite)
+    check_result_files(out_dir, stems, suffixes, overwrite)
 
 
 def _summary_line(name: str, report) -> str:
@@ -250,9 +305,15 @@ def _summary_line(name: str, report) -> str:
         b = report.baseline
         baseline = (f"; baseline {b['from_s'][0]:g}-{b['from_s'][1]:g} s ({b['view']} view, "
                     f"{len(b['metrics'])} measures), alerts {report.alerts}")
+    exercise = ""
+    if report.exercise is not None:
+        e = report.exercise
+        exercise = (f"; {e['title']}: {e['reps']} complete repetitions"
+                    f"{', ' + str(e['incomplete']) + ' incomplete' if e['incomplete'] else ''}")
     return (f"{name}: {report.frames} frames, person in {report.with_pose} ({views})"
             f"{'; medians ' + medians if medians else ''}"
-            f"{'; posture ' + postures if postures else ''}{baseline} -> {report.csv_path}")
+            f"{'; posture ' + postures if postures else ''}{baseline}{exercise} -> "
+            f"{report.csv_path}")
 
 
 def _say_capture_status(status) -> None:
@@ -293,12 +354,13 @@ def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False
         resolve_classifier(settings.classifier)
     used: set[str] = set()
 
+    suffixes = _result_suffixes(settings)
+
     def taken(stem: str) -> bool:
-        return keep_existing and any((out_dir / f"{stem}{s}").exists()
-                                     for s in RESULT_SUFFIXES)
+        return keep_existing and any((out_dir / f"{stem}{s}").exists() for s in suffixes)
 
     stems = [_unique_stem(spec, used, taken) for spec in inputs]
-    _check_outputs(out_dir, stems, overwrite)
+    _check_outputs(out_dir, stems, overwrite, suffixes)
     failures = 0
     stop = threading.Event()
     with ExitStack() as stack:

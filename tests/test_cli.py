@@ -197,6 +197,10 @@ def test_main_job_without_camera_or_display_analyses_the_sample(tmp_path):
 
 def test_fixture_licences_lie_beside_the_fixtures_and_name_their_terms():
     assert (SEATED / "LICENSE.MIT.txt").read_text().startswith("MIT License")
+    squat = FIXTURES / "exercise_side_mit"
+    assert (squat / "LICENSE.MIT.txt").read_text().startswith("MIT License")
+    assert "Rohan Kumar" in (squat / "LICENSE.MIT.txt").read_text()
+    assert "MIT" in (squat / "README.md").read_text()
     skimage = (FIXTURES / "skimage" / "README.md").read_text()
     assert "public domain" in skimage and "CC0" in skimage
     sample = (ROOT / "assets" / "sample" / "LICENSE.BSD-3-Clause.txt").read_text()

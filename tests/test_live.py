@@ -271,3 +271,40 @@ def test_a_video_that_ended_plays_on_after_a_seek(sports2d_video):
         assert _wait_for(engine, ev.SourceEnded, events, 30) is not None
     finally:
         engine.stop()
+
+
+@pytest.mark.slow
+def test_exercise_mode_counts_the_real_squats_live_and_a_recording_keeps_them(tmp_path):
+    import json
+
+    from posture_monitor.core.common.settings import ExerciseSettings
+    from tests.conftest import FIXTURES
+
+    clip = FIXTURES / "exercise_side_mit" / "squat_side_barbell.mp4"
+    engine = LiveEngine(lambda: open_source(str(clip)), LITE)  # a file, played in real time
+    engine.start()
+    assert engine.wait_ready(60)
+    engine.start_exercise(ExerciseSettings(name="squat"))
+    csv_path = engine.start_recording(tmp_path, "squat")
+    events = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        events += engine.bus.pending()
+        if any(isinstance(e, ev.SourceEnded) for e in events):
+            break
+        time.sleep(0.2)
+    engine.stop_recording()
+    summary = engine.stop_exercise()
+    assert engine.stop()
+    events += engine.bus.pending()
+    started = [e for e in events if isinstance(e, ev.ExerciseStarted)]
+    assert [(e.preset, e.side) for e in started] == [("squat", "both")]
+    reps = [e for e in events if isinstance(e, ev.RepCompleted)]
+    assert [e.row["complete"] for e in reps] == [1, 1]  # told as they happened
+    assert [e.complete_count for e in reps] == [1, 2]
+    assert [e.row["peak_s"] for e in reps] == [pytest.approx(10.5, abs=0.7),
+                                               pytest.approx(17.3, abs=0.7)]
+    assert any(isinstance(e, ev.ExerciseStopped) for e in events) and summary["reps"] == 2
+    # the recording's own count went into its files
+    assert [r["complete"] for r in read_rows(tmp_path / "squat_reps.csv")] == ["1", "1"]
+    assert json.loads(csv_path.with_suffix(".json").read_text())["exercise"]["reps"] == 2

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from posture_monitor.core.common.settings import SETTINGS
-from posture_monitor.core.records.app_settings import AppSettings
+from posture_monitor.core.records.app_settings import FORM_SETTINGS, AppSettings
 
 RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080))
 FPS_CHOICES = (15, 30, 60)
@@ -39,6 +39,15 @@ CHECK_BOXES = {
 # its lowest value (QDoubleSpinBox's special value text stands for its minimum).
 PROBABILITY_STEP = 0.05
 MODEL_OWN = "model's own"
+EXERCISE_OWN = "exercise's own"
+FORM_LABELS = {
+    "form_trunk_lean_deg": "Trunk lean beyond",
+    "form_knee_valgus_deg": "Knee inward beyond",
+    "form_heel_lift_deg": "Heel lift beyond",
+    "form_lean_back_deg": "Leaning back beyond",
+    "form_lateral_lean_deg": "Sideways lean beyond",
+    "form_arm_height_diff": "Arm height difference beyond",
+}
 
 
 def _spin(name: str) -> QSpinBox:
@@ -53,15 +62,18 @@ def _spin(name: str) -> QSpinBox:
     return box
 
 
-def _double_spin(name: str) -> QDoubleSpinBox:
+def _double_spin(name: str, step: float = PROBABILITY_STEP,
+                 empty_text: str = MODEL_OWN) -> QDoubleSpinBox:
     spec = SETTINGS[name]
     box = QDoubleSpinBox(objectName=name)
     box.setDecimals(2)
-    box.setSingleStep(PROBABILITY_STEP)
+    box.setSingleStep(step)
+    if spec.unit:
+        box.setSuffix(f" {spec.unit}")
     low = spec.low
     if spec.default is None:  # empty allowed: the minimum stands for it
-        low = round(spec.low - PROBABILITY_STEP, 2)
-        box.setSpecialValueText(MODEL_OWN)
+        low = round(spec.low - step, 2)
+        box.setSpecialValueText(empty_text)
     box.setRange(low, spec.high)
     box.setToolTip(spec.help)
     return box
@@ -105,6 +117,11 @@ class SettingsDialog(QDialog):
         self.plot_window_s = _spin("plot_window_s")
         self.angle_decimals = _combo("angle_decimals", DECIMAL_CHOICES)
         self.alert_onset_s = _spin("alert_onset_s")
+        # Exercise mode: form-cue thresholds and the repetition target.
+        self.form = {name: _spin(name) for name in FORM_SETTINGS if name != "form_arm_height_diff"}
+        self.form["form_arm_height_diff"] = _double_spin("form_arm_height_diff")
+        self.rep_target_deg = _double_spin("rep_target_deg", step=5.0,
+                                           empty_text=EXERCISE_OWN)
         self.checks = {name: QCheckBox(text, objectName=name, toolTip=tip)
                        for name, (text, tip) in CHECK_BOXES.items()}
 
@@ -127,6 +144,10 @@ class SettingsDialog(QDialog):
         alerts.addRow(self.checks["alert_sound"])
         privacy = QFormLayout()
         privacy.addRow(self.checks["record_video"])
+        exercise = QFormLayout()
+        exercise.addRow("Repetition complete at", self.rep_target_deg)
+        for name, label in FORM_LABELS.items():
+            exercise.addRow(label, self.form[name])
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -139,7 +160,8 @@ class SettingsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         for title, form in (("Camera", camera), ("Analysis", analysis), ("Display", display),
-                            ("Alerts", alerts), ("Privacy", privacy)):
+                            ("Alerts", alerts), ("Exercise form cues", exercise),
+                            ("Privacy", privacy)):
             group = QGroupBox(title)
             group.setLayout(form)
             layout.addWidget(group)
@@ -160,6 +182,10 @@ class SettingsDialog(QDialog):
                                          else s.decision_threshold)
         self.plot_window_s.setValue(s.plot_window_s)
         self.alert_onset_s.setValue(s.alert_onset_s)
+        for name, box in self.form.items():
+            box.setValue(getattr(s, name))
+        self.rep_target_deg.setValue(self.rep_target_deg.minimum() if s.rep_target_deg is None
+                                     else s.rep_target_deg)
         _select(self.angle_decimals, s.angle_decimals, str(s.angle_decimals))
         for name, box in self.checks.items():
             box.setChecked(getattr(s, name))
@@ -178,5 +204,8 @@ class SettingsDialog(QDialog):
             plot_window_s=self.plot_window_s.value(),
             angle_decimals=self.angle_decimals.currentData(),
             alert_onset_s=self.alert_onset_s.value(),
+            rep_target_deg=_optional_value(self.rep_target_deg),
+            **{name: (round(box.value(), 2) if isinstance(box, QDoubleSpinBox) else box.value())
+               for name, box in self.form.items()},
             **{name: box.isChecked() for name, box in self.checks.items()},
         ).validated()

@@ -47,6 +47,33 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("alert_onset_s", 10, 0, 60, "s",
             "A deviation must last this long before an alert: a glance at the keyboard "
             "does not count."),
+    # Form cues during exercises (core/movement/form.py): screening cues, never a
+    # diagnosis. Each default says where it comes from.
+    # Convention: beyond 45 deg the trunk is closer to horizontal than to vertical;
+    # a high-bar back squat to parallel reads 30-40 deg in the real side-view clip.
+    Setting("form_trunk_lean_deg", 45, 15, 80, "deg",
+            "Squat, lunge: the trunk bent further forward than this is a form cue."),
+    # 2D frontal plane projection angle: within- and between-session SEM 2-4 deg
+    # (Gwynne & Curran 2014, IJSPT 9:898), so 10 deg lies beyond measurement error.
+    Setting("form_knee_valgus_deg", 10, 3, 30, "deg",
+            "Front view: a knee falling inward (valgus) further than this is a form cue."),
+    # Convention: the heel-toe line rising this much from the start of the repetition.
+    Setting("form_heel_lift_deg", 10, 3, 40, "deg",
+            "Side view: the heel rising this much off the floor during a repetition is a "
+            "form cue."),
+    # Convention, mirroring the lateral-lean label: leaning back to lift the arm higher.
+    Setting("form_lean_back_deg", 10, 3, 40, "deg",
+            "Arm raises: the trunk leaning back further than this is a form cue."),
+    # The lateral_lean label's own default (twice natural sway, classify/labels.py).
+    Setting("form_lateral_lean_deg", 10, 3, 30, "deg",
+            "Front view: the trunk leaning sideways further than this is a form cue."),
+    # Convention: 0.15 shoulder widths is about 6 cm on an adult.
+    Setting("form_arm_height_diff", 0.15, 0.05, 1.0, "",
+            "Front view, both arms: wrists at heights differing by more than this share of "
+            "the shoulder width is a form cue."),
+    # None: the exercise's own target (core/movement/exercises.py, with its source).
+    Setting("rep_target_deg", None, 5, 180, "deg",
+            "Range from rest that makes a repetition complete; empty: the exercise's own."),
 )}
 
 
@@ -97,6 +124,19 @@ class SmoothingSettings:
 
 
 @dataclass(frozen=True)
+class ExerciseSettings:
+    """An exercise to count (core/movement): a preset name or "free" (with `joints`);
+    None counts nothing."""
+
+    name: str | None = None
+    side: str = "both"  # "both" | "left" | "right"
+    joints: tuple[str, ...] = ()  # free mode: the joints chosen, the first one counted
+    target: float | None = SETTINGS["rep_target_deg"].default  # None: the preset's own
+    # form-check thresholds by SETTINGS name; a missing one takes its default there
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class AnalysisSettings:
     model: str = "full"
     classifier: str = "default"  # "default" (shipped), "none", or a .tflite path
@@ -108,6 +148,9 @@ class AnalysisSettings:
     quality: QualitySettings = field(default_factory=QualitySettings)
     smoothing: SmoothingSettings = field(default_factory=SmoothingSettings)
     landmarks: bool = False  # write raw landmark columns too
+    angles: bool = False  # write the joint-angle columns too (core/measure/joints.py)
+    mot: bool = False  # also write OpenSim .mot files of the angles (and repetitions)
+    exercise: ExerciseSettings = field(default_factory=ExerciseSettings)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -10,6 +10,7 @@ from posture_monitor.core.classify.classifier import ABSTAIN, Classification, Po
 from posture_monitor.core.classify.labels import LABEL_NAMES
 from posture_monitor.core.classify.scoring import SCORE_COLUMNS, ImbalanceScorer
 from posture_monitor.core.common.settings import AnalysisSettings
+from posture_monitor.core.measure.joints import JointMeasurement, measure_joints
 from posture_monitor.core.measure.metrics import Measurement, measure
 from posture_monitor.core.measure.person import person_position, person_scale
 from posture_monitor.core.posture.alerts import (
@@ -40,6 +41,7 @@ class FrameResult:
     scores: dict[str, float | None] = field(
         default_factory=lambda: dict.fromkeys(SCORE_COLUMNS))
     alert: AlertUpdate | None = None  # None for independent photos
+    angles: JointMeasurement = field(default_factory=JointMeasurement)
 
 
 class PosePipeline:
@@ -80,6 +82,9 @@ class PosePipeline:
         measurement = measure(pose, width, height, self.settings.quality)
         if frame.image is None:
             measurement.flags = ["unreadable_image"]
+        # Joint angles in the same view as the metrics (movement analysis; cheap enough
+        # to run always, so the window can switch to an exercise at any moment).
+        angles = measure_joints(pose, width, height, measurement.view, self.settings.quality)
         classification = ABSTAIN
         if self.classifier is not None:
             classification = self.classifier.classify(pose, measurement, width, height)
@@ -92,7 +97,7 @@ class PosePipeline:
                                        self._alert_values(measurement, classification))
         t2 = time.perf_counter()
         return FrameResult(frame, pose, measurement, (t1 - t0) * 1e3, (t2 - t1) * 1e3,
-                           classification, scores, alert)
+                           classification, scores, alert, angles)
 
     def _alert_values(self, m: Measurement, c: Classification) -> dict[str, float | None]:
         values: dict[str, float | None] = dict(m.values)

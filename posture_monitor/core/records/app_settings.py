@@ -24,9 +24,12 @@ from posture_monitor.core.common.settings import (
     SETTINGS,
     AlertSettings,
     AnalysisSettings,
+    ExerciseSettings,
     QualitySettings,
     SmoothingSettings,
 )
+
+FORM_SETTINGS = tuple(n for n in SETTINGS if n.startswith("form_"))
 
 MODELS = ("lite", "full")
 
@@ -58,10 +61,25 @@ class AppSettings:
     record_video: bool = False
     alert_onset_s: int = _ranged("alert_onset_s")
     alert_sound: bool = False
+    # exercise mode: form-cue thresholds and the repetition target (core/movement)
+    form_trunk_lean_deg: int = _ranged("form_trunk_lean_deg")
+    form_knee_valgus_deg: int = _ranged("form_knee_valgus_deg")
+    form_heel_lift_deg: int = _ranged("form_heel_lift_deg")
+    form_lean_back_deg: int = _ranged("form_lean_back_deg")
+    form_lateral_lean_deg: int = _ranged("form_lateral_lean_deg")
+    form_arm_height_diff: float = _ranged("form_arm_height_diff")
+    rep_target_deg: float | None = _ranged("rep_target_deg")
 
     def validated(self) -> AppSettings:
         """A copy with every value of the right type and inside its range."""
         return _check(self)[0]
+
+    def exercise_settings(self, name: str, side: str = "both",
+                          joints: tuple[str, ...] = ()) -> ExerciseSettings:
+        """Exercise mode with this user's thresholds and target."""
+        return ExerciseSettings(name=name, side=side, joints=joints,
+                                target=self.rep_target_deg,
+                                thresholds={n: getattr(self, n) for n in FORM_SETTINGS})
 
     def to_analysis_settings(self) -> AnalysisSettings:
         return AnalysisSettings(

@@ -32,6 +32,7 @@ from posture_monitor.core.classify.scoring import SCORE_COLUMNS
 from posture_monitor.core.common.errors import OutputError
 from posture_monitor.core.common.private_files import write_private_text
 from posture_monitor.core.measure.definitions import METRIC_BY_COLUMN, METRIC_COLUMNS, metric_table
+from posture_monitor.core.measure.joints import ANGLE_COLUMNS, COLUMN_INFO, joint_table
 from posture_monitor.core.measure.metrics import KEY_LANDMARKS
 from posture_monitor.core.posture.pipeline import FrameResult
 from posture_monitor.core.records.outputs import output_error
@@ -81,15 +82,19 @@ BASE_UNITS: dict[str, str] = {
     "alert_state": "ok | warning | alert | away (empty for photos): core/posture/alerts.py",
     "alert_event": "1 on the frame an alert starts",
     "alert_reason": "why the state is warning or alert, e.g. 'Trunk flexion for 12 s: ...'",
+    "angle_flags": "';'-separated reasons for empty joint-angle columns: 'column:reason'",
 }
 
 
-def csv_columns(images: bool = False, landmarks: bool = False) -> list[str]:
+def csv_columns(images: bool = False, landmarks: bool = False,
+                angles: bool = False) -> list[str]:
     cols = ["frame"] + (["file"] if images else []) + ["time_s", "pose_detected", "view",
                                                         "view_yaw_deg"]
     cols += list(METRIC_COLUMNS)
     cols += ["quality"] + [f"vis_{n}" for n in KEY_LANDMARKS] + ["flags"]
     cols += list(CLASSIFIER_COLUMNS) + list(ALERT_COLUMNS)
+    if angles:
+        cols += list(ANGLE_COLUMNS) + ["angle_flags"]
     if landmarks:
         cols += [f"{n}_{f}" for n in NAMES for f in LANDMARK_FIELDS]
     return cols
@@ -103,6 +108,12 @@ def column_units(columns: list[str]) -> dict[str, str]:
         elif c in METRIC_BY_COLUMN:
             m = METRIC_BY_COLUMN[c]
             units[c] = f"{m.unit}: {m.convention}"
+        elif c in COLUMN_INFO:
+            joint, _, three_d = COLUMN_INFO[c]
+            how = ("3D, model-based estimate from MediaPipe's world landmarks (every view)"
+                   if three_d else f"2D, {joint.plane} plane, only in views "
+                   f"{'/'.join(sorted(joint.views))}")
+            units[c] = f"{joint.unit}: {joint.convention} ({how})"
         elif c.startswith("p_"):
             units[c] = "0-1, classifier probability of this label (empty: view cannot show it)"
         elif c.startswith("vis_"):
@@ -129,15 +140,17 @@ class SessionRecorder:
 
     def __init__(self, out_dir: Path, stem: str, source_info: dict, settings: dict,
                  model: dict, images: bool = False, landmarks: bool = False,
-                 classifier: dict | None = None, overwrite: bool = False) -> None:
+                 classifier: dict | None = None, overwrite: bool = False,
+                 angles: bool = False) -> None:
         self.csv_path = out_dir / f"{stem}.csv"
         self.json_path = out_dir / f"{stem}.json"
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise output_error(exc, out_dir) from None
-        self.columns = csv_columns(images, landmarks)
+        self.columns = csv_columns(images, landmarks, angles)
         self.landmarks = landmarks
+        self.angles = angles
         self.images = images
         self.rows = 0
         self.detected = 0
@@ -154,6 +167,8 @@ class SessionRecorder:
             "columns": column_units(self.columns),
             "metrics": metric_table(),
         }
+        if angles:
+            self._meta["joints"] = joint_table()
         if not overwrite and (self.json_path.exists() or self.json_path.is_symlink()):
             raise OutputError(f"{self.json_path} exists already: it is not replaced without "
                               "being asked (--overwrite); choose another folder or name")
@@ -206,6 +221,11 @@ class SessionRecorder:
         row += ["", "", ""] if a is None else [safe_cell(a.state.value),
                                                "1" if a.new_alert else "0",
                                                safe_cell(a.reason or "")]
+        if self.angles:
+            values = result.angles.values
+            row += [_fmt(values[c], 3 if COLUMN_INFO[c][0].unit == "ratio" else 2)
+                    for c in ANGLE_COLUMNS]
+            row.append(safe_cell(";".join(result.angles.flags)))
         if self.landmarks:
             if pose is None:
                 row += [""] * (len(NAMES) * len(LANDMARK_FIELDS))

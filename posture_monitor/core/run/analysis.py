@@ -20,7 +20,19 @@ from posture_monitor.core.common.settings import AnalysisSettings
 from posture_monitor.core.measure.definitions import METRIC_COLUMNS
 from posture_monitor.core.posture.baseline import Baseline, WindowCalibration, camera_info
 from posture_monitor.core.posture.pipeline import PosePipeline
-from posture_monitor.core.run.sinks import Analysed, RecorderSink, ResultSink, open_recorder
+from posture_monitor.core.run.exercise_sink import (
+    AnglesMotSink,
+    ExerciseSink,
+    make_tracker,
+    result_files,
+)
+from posture_monitor.core.run.sinks import (
+    Analysed,
+    RecorderSink,
+    ResultSink,
+    StoredSession,
+    open_recorder,
+)
 from posture_monitor.core.vision.model_files import ModelFile
 
 ProgressFn = Callable[[int, int | None], None]
@@ -41,6 +53,7 @@ class AnalysisReport:
     wall_s: float = 0.0
     alerts: int = 0  # alerts started
     baseline: dict | None = None  # what the sidecar records of --baseline-from
+    exercise: dict | None = None  # the sidecar's exercise object (--exercise)
 
 
 def baseline_record(baseline: Baseline, window: tuple[float, float], mode: str,
@@ -167,6 +180,7 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
     START..END and in force from END on (grace from END).
     """
     stop = stop or threading.Event()
+    tracker = make_tracker(settings.exercise) if settings.exercise.name else None
     baseline, live_calibration = None, None
     if baseline_from is not None:
         if not source.is_sequence:
@@ -180,10 +194,20 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
     write_ms = 0.0
     with PosePipeline(settings, sequence=source.is_sequence, model=model) as pipeline:
         recorder = open_recorder(out_dir, stem, source.info(), settings.to_dict(), pipeline,
-                                 settings.landmarks, overwrite)
+                                 settings.landmarks, overwrite, angles=settings.angles)
         report = AnalysisReport(recorder.csv_path, recorder.json_path)
         stats = StatsSink(report)
-        writers: list[ResultSink] = [RecorderSink(recorder), *sinks]
+        # Movement sinks close before the recorder: they add to its sidecar.
+        files = result_files(out_dir, stem, tracker is not None, settings.mot)
+        movement: list[ResultSink] = []
+        exercise = None
+        if tracker is not None:
+            session = next((s for s in sinks if isinstance(s, StoredSession)), None)
+            exercise = ExerciseSink(tracker, recorder, files, session=session)
+            movement.append(exercise)
+        if settings.mot:
+            movement.append(AnglesMotSink(files["angles_mot"], recorder))
+        writers: list[ResultSink] = [*movement, RecorderSink(recorder), *sinks]
         capture = CaptureWorker(source, reopen, on_status=on_status)
         try:
             for frame in capture.frames():
@@ -227,6 +251,8 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
             raise
         capture.stop()
         _close_all([*writers, stats], "complete", quiet=False)
+    if exercise is not None:
+        report.exercise = exercise.summary
     report.wall_s = time.perf_counter() - t_start
     report.stage_ms = {"decode": capture.decode_ms, **stats.stage, "write": write_ms}
     if capture.newest_wins:

@@ -107,6 +107,37 @@ class RecordingFinished(Event):
     status: str  # "complete", "interrupted", "error"
 
 
+@dataclass(frozen=True)
+class ExerciseStarted(Event):
+    preset: str
+    title: str
+    side: str
+
+
+@dataclass(frozen=True)
+class RepCompleted(Event):
+    """A repetition ended (complete or not): its row of <stem>_reps.csv, the count of
+    complete ones so far, and its left/right range for the bar chart."""
+    t: float
+    row: dict
+    complete_count: int
+
+
+@dataclass(frozen=True)
+class FormCueRaised(Event):
+    """A form check fired during a repetition (once per repetition and side)."""
+    t: float
+    check: str
+    title: str
+    cue: str
+    side: str | None
+
+
+@dataclass(frozen=True)
+class ExerciseStopped(Event):
+    summary: dict  # the tracker's summary (the sidecar's `exercise` object)
+
+
 Handler = Callable[[Event], None]
 
 

@@ -34,10 +34,12 @@ from posture_monitor.core.capture.worker import (  # noqa: F401 - the engine's c
     CaptureStatus,
     CaptureWorker,
 )
-from posture_monitor.core.common.settings import AnalysisSettings
+from posture_monitor.core.common.settings import AnalysisSettings, ExerciseSettings
+from posture_monitor.core.movement.tracker import ExerciseTracker, FormCue, RepFinished
 from posture_monitor.core.posture.baseline import camera_info
 from posture_monitor.core.run import events as ev
 from posture_monitor.core.run.analysis_worker import AnalysisWorker
+from posture_monitor.core.run.exercise_sink import ExerciseSink, make_tracker, result_files
 from posture_monitor.core.run.sinks import (
     Analysed,
     RecorderSink,
@@ -119,6 +121,8 @@ class LiveEngine:
         self._rate_hz: float | None = None
         self._fast_hz: float | None = None
         self._alert_state: str | None = None
+        self._exercise: ExerciseSink | None = None  # exercise mode (counts on the bus)
+        self._exercise_settings: ExerciseSettings | None = None
 
     # --- what the engine runs ----------------------------------------------------
     @property
@@ -151,6 +155,7 @@ class LiveEngine:
         clean = self.capture.stop()
         clean &= self.analysis.stop(JOIN_TIMEOUT_S)
         self.stop_recording()
+        self.stop_exercise()
         return clean
 
     @property
@@ -205,6 +210,48 @@ class LiveEngine:
         """Jump a video file to frame `index` (applied by the capture thread)."""
         self.capture.seek(index)
 
+    # --- exercise mode -------------------------------------------------------------
+    def start_exercise(self, settings: ExerciseSettings) -> ExerciseTracker:
+        """Count repetitions of `settings.name` on every analysed frame from now on:
+        ExerciseStarted, then RepCompleted and FormCueRaised as they happen, on the bus.
+        A recording started while it runs also writes <stem>_reps.csv and stores the
+        exercise with its session. Replaces an exercise already running."""
+        tracker = make_tracker(settings)  # an unknown preset raises here, not later
+        self.stop_exercise()
+        sink = ExerciseSink(tracker, on_event=self._exercise_event)
+        self._exercise, self._exercise_settings = sink, settings
+        self.analysis.add_sink(sink)
+        self.bus.publish(ev.ExerciseStarted(tracker.preset.name, tracker.preset.title,
+                                            tracker.side))
+        return tracker
+
+    def stop_exercise(self) -> dict | None:
+        """End exercise mode (a repetition under way is reported as incomplete);
+        ExerciseStopped carries the summary, which is also returned."""
+        sink, self._exercise = self._exercise, None
+        self._exercise_settings = None
+        if sink is None:
+            return None
+        self.analysis.remove_sink(sink)
+        sink.close("complete")
+        self.bus.publish(ev.ExerciseStopped(sink.summary))
+        return sink.summary
+
+    @property
+    def exercise(self) -> ExerciseTracker | None:
+        """The tracker of exercise mode. Its state changes on the analysis thread: views
+        use only its pure helpers (primary_value, signal_name) and the bus."""
+        return self._exercise.tracker if self._exercise is not None else None
+
+    def _exercise_event(self, event) -> None:  # on the analysis thread
+        if isinstance(event, RepFinished):
+            rep = event.rep
+            count = self._exercise.tracker.complete_count() if self._exercise else 0
+            self.bus.publish(ev.RepCompleted(rep.movement.end_s, rep.row(), count))
+        elif isinstance(event, FormCue):
+            f = event.fault
+            self.bus.publish(ev.FormCueRaised(f.t, f.check, event.title, event.cue, f.side))
+
     # --- recording ---------------------------------------------------------------
     def start_recording(self, out_dir: Path, stem: str | None = None,
                         record_video: bool = False,
@@ -215,7 +262,8 @@ class LiveEngine:
         if stem is None:  # two recordings in one second: the second gets "-2"
             base = stem = datetime.now().strftime("session-%Y%m%d-%H%M%S")
             n = 2
-            while any((out_dir / f"{stem}{s}").exists() for s in (".csv", ".json", ".mp4")):
+            while any((out_dir / f"{stem}{s}").exists()
+                      for s in (".csv", ".json", ".mp4", "_reps.csv")):
                 stem, n = f"{base}-{n}", n + 1
         self.wait_ready()
         pipeline = self.analysis.pipeline
@@ -234,6 +282,12 @@ class LiveEngine:
             writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps,
                                      (source.width, source.height))
         sinks: list = [RecorderSink(recorder, writer)]
+        if self._exercise_settings is not None:
+            # The recording's own count (from its first frame), into its files and
+            # session; the one on screen goes on. It closes first: it adds to the sidecar.
+            files = result_files(out_dir, stem, exercise=True, mot=False)
+            sinks.insert(0, ExerciseSink(make_tracker(self._exercise_settings), recorder,
+                                         files, session=session))
         if session is not None:
             session.set_csv_path(recorder.csv_path)
             sinks.append(session)

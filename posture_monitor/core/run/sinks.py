@@ -40,14 +40,14 @@ def pose_model_info(model: ModelFile) -> dict:
 
 def open_recorder(out_dir: Path, stem: str, source_info: dict, settings: dict,
                   pipeline: PosePipeline, landmarks: bool,
-                  overwrite: bool = False) -> SessionRecorder:
+                  overwrite: bool = False, angles: bool = False) -> SessionRecorder:
     """The CSV + JSON recorder for a run of `pipeline` (its models, as they are recorded)."""
     images = source_info.get("kind") in ("image", "folder")
     return SessionRecorder(
         out_dir, stem, source_info, settings, pose_model_info(pipeline.model),
         images=images, landmarks=landmarks,
         classifier=pipeline.classifier.info() if pipeline.classifier else None,
-        overwrite=overwrite)
+        overwrite=overwrite, angles=angles)
 
 
 class RecorderSink:
@@ -88,6 +88,7 @@ class StoredSession:
         self.id: int | None = None
         self.writer = None
         self.csv_path = csv_path
+        self.exercise: dict | None = None  # an exercise's summary, set before close
 
     def _stored(self, call, *args):
         try:

@@ -1,0 +1,1 @@
+"""Movement: joint-angle repetitions, exercise presets, form cues, symmetry, reliability."""

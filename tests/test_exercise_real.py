@@ -112,3 +112,21 @@ def test_exercise_mistakes_are_one_line_errors(tmp_path, args, needle):
     assert proc.returncode == 2, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and needle in proc.stderr
     assert "Traceback" not in proc.stderr and not list(tmp_path.iterdir())
+
+
+def test_jumping_jacks_from_the_front_count_as_arm_abductions(sports2d_video, tmp_path):
+    # Sports2D demo: a man does two jumping jacks facing the camera (0.3-2.5 s); the
+    # first is already under way when MediaPipe first sees him from the front (0.3 s).
+    proc = subprocess.run([sys.executable, "-m", "posture_monitor", "analyze",
+                           str(sports2d_video), "--out", str(tmp_path), "--exercise",
+                           "shoulder_abduction", "--max-frames", "100"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    reps = read_rows(tmp_path / "sports2d_demo_reps.csv")
+    assert [(r["complete"], r["reason"]) for r in reps] == [("0", "start_not_seen"),
+                                                            ("1", "")]
+    second = reps[1]
+    assert float(second["peak_s"]) == pytest.approx(2.0, abs=0.3)
+    assert float(second["range"]) > 120 and second["view"] == "front"
+    # arms go up together: both sides' ranges agree within a fifth
+    assert float(second["range_symmetry_pct"]) > 80

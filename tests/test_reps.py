@@ -213,3 +213,22 @@ def test_a_target_of_the_users_own_replaces_the_presets_in_degrees_only():
     squat = resolve_preset("squat", target=110.0)
     assert squat.primary["side"].target == 110.0
     assert squat.primary["front"].target == PRESETS["squat"].primary["front"].target
+
+
+def test_repetitions_without_a_pause_count_from_the_first_with_a_typical_rest():
+    rule = RepRule(direction=+1, target=120.0, nominal_rest=10.0, min_duration_s=0.5)
+    t = np.arange(0, 5, 1 / FPS)
+    x = np.full_like(t, 10.0)
+    for t0 in (0.1, 1.3, 2.5):  # three arm raises of 1.2 s, back to back, no pause
+        x += bump(t, t0, 1.2, 140.0, rest=0.0)
+    reps, counter = count(rule, t, x)
+    assert [r.complete for r in reps] == [True, True, True]
+    assert reps[0].start_s < 0.3  # before any still second could have taught the rest
+
+
+def test_a_movement_already_under_way_when_first_seen_is_incomplete_not_a_rep():
+    rule = RepRule(direction=+1, target=120.0, nominal_rest=10.0, min_duration_s=0.5)
+    t = np.arange(0.3, 4, 1 / FPS)  # the first frames (a jump already begun) are missing
+    x = 10 + bump(t, 0.0, 1.2, 140.0, rest=0.0) + bump(t, 1.7, 1.2, 140.0, rest=0.0)
+    reps, _ = count(rule, t, x)
+    assert [(r.complete, r.reason) for r in reps] == [(False, "start_not_seen"), (True, "")]

@@ -23,6 +23,10 @@ class Primary:
     joint: str  # a JointDef name
     direction: int  # +1 rises away from rest, -1 falls, 0 either
     target: float  # range from rest of a complete repetition, in the joint's unit
+    # The typical reading at rest, used until the person has been still once (so
+    # repetitions without a pause count from the first); None: learn it (both ends of a
+    # sit-to-stand are rest positions).
+    rest: float | None = None
     combine: str = "mean"  # both sides: "mean" (bilateral) or "max" (the side that moves)
     source: str = ""
 
@@ -45,7 +49,7 @@ class ExercisePreset:
 PRESETS: dict[str, ExercisePreset] = {p.name: p for p in (
     ExercisePreset(
         "squat", "Squat",
-        {"side": Primary("knee_flex", +1, 70.0, source=(
+        {"side": Primary("knee_flex", +1, 70.0, rest=10.0, source=(
             "Schoenfeld 2010 (J Strength Cond Res 24:3497): half squat 70-100 deg knee "
             "flexion, deep squat beyond 100; shallower is a partial squat")),
          "front": Primary("hip_height", -1, 0.5, source=(
@@ -69,7 +73,7 @@ PRESETS: dict[str, ExercisePreset] = {p.name: p for p in (
         to_peak="up", from_peak="down"),
     ExercisePreset(
         "shoulder_flexion", "Arm raise forward (shoulder flexion)",
-        {"side": Primary("shoulder_flex", +1, 120.0, combine="max", source=(
+        {"side": Primary("shoulder_flex", +1, 120.0, rest=5.0, combine="max", source=(
             "Namdari et al. 2012 (J Shoulder Elbow Surg 21:1177): daily activities need "
             "about 120 deg of shoulder flexion"))},
         ("shoulder_flex", "elbow_flex", "trunk_flex"),
@@ -78,7 +82,7 @@ PRESETS: dict[str, ExercisePreset] = {p.name: p for p in (
         to_peak="up", from_peak="down"),
     ExercisePreset(
         "shoulder_abduction", "Arm raise sideways (shoulder abduction)",
-        {"front": Primary("shoulder_abd", +1, 120.0, combine="max", source=(
+        {"front": Primary("shoulder_abd", +1, 120.0, rest=10.0, combine="max", source=(
             "Namdari et al. 2012 (J Shoulder Elbow Surg 21:1177): daily activities need "
             "about 128 deg of shoulder abduction"))},
         ("shoulder_abd", "arm_height_diff"),
@@ -86,7 +90,7 @@ PRESETS: dict[str, ExercisePreset] = {p.name: p for p in (
         "front", "frontal", to_peak="up", from_peak="down"),
     ExercisePreset(
         "lunge", "Lunge",
-        {"side": Primary("knee_flex", +1, 60.0, combine="max", source=(
+        {"side": Primary("knee_flex", +1, 60.0, rest=10.0, combine="max", source=(
             "convention: the front knee bends from about 10 to 90 deg in a full lunge; 60 "
             "deg is three quarters of it")),
          "front": Primary("hip_height", -1, 0.4, source=(
@@ -98,6 +102,9 @@ PRESETS: dict[str, ExercisePreset] = {p.name: p for p in (
 )}
 
 FREE = "free"
+# Typical readings at rest (2D, MediaPipe): a standing knee reads 5-15 deg (8.6 and 13.5 in
+# the real side-view squat clip), arms hanging 5-15 deg of abduction (the Sports2D jumping
+# jacks).
 # A free exercise counts movements of the first chosen joint this far from rest, either
 # way, unless a target is given (rep_target_deg).
 FREE_TARGET_DEG = 30.0

@@ -5,9 +5,11 @@ repetition in two when the angle dips back across it, and counts a half movement
 full one. Here a repetition is a movement *away from rest and back*:
 
 * **rest** is the median of the signal over the last `rest_window_s` while the person is
-  still (its spread within the exit band), learned again after every repetition. No
-  movement starts before the person has been still once: a clip that begins mid-movement
-  (or seated for a sit-to-stand that expected standing) is not taken for a repetition;
+  still (its spread within the exit band), learned again after every repetition; until
+  then the preset's typical reading at rest (`nominal_rest`, where one exists), so
+  repetitions done without a pause (jumping jacks) still count. A movement already under
+  way when the signal is first seen at all (its start was never seen at rest) is
+  reported incomplete ('start_not_seen'), never as a repetition;
 * a movement **starts** when the excursion from rest passes `enter_frac` x target, and
   its start time is taken back to the last moment it was within `onset_frac` x target of
   rest; it **ends** once the excursion is back under `exit_frac` x target for `settle_s`
@@ -36,6 +38,7 @@ from dataclasses import dataclass
 class RepRule:
     direction: int  # +1: the signal rises away from rest; -1: it falls; 0: either way
     target: float  # excursion from rest of a complete repetition (signal units)
+    nominal_rest: float | None = None  # typical reading at rest, before one is learned
     enter_frac: float = 0.4
     exit_frac: float = 0.2
     onset_frac: float = 0.05
@@ -70,7 +73,8 @@ class Movement:
     peak_value: float
     excursion: float  # signed by the rule's direction: how far from rest it went
     complete: bool
-    reason: str = ""  # why incomplete: short_of_target | did_not_return | tracking_lost
+    # why incomplete: short_of_target | did_not_return | tracking_lost | start_not_seen
+    reason: str = ""
 
 
 class RepCounter:
@@ -94,12 +98,19 @@ class RepCounter:
         self._settle_from: float | None = None  # first sample back in the exit band
         self._last_t: float | None = None  # last sample with a value
         self._count = 0
+        self._seen_at_rest = False
+        self._unseen_start = False
+
+    @property
+    def current_rest(self) -> float | None:
+        return self.rest if self.rest is not None else self.rule.nominal_rest
 
     def excursion(self, value: float) -> float | None:
         """How far `value` is from rest in the rule's direction (None before rest)."""
-        if self.rest is None:
+        rest = self.current_rest
+        if rest is None:
             return None
-        d = value - self.rest
+        d = value - rest
         return abs(d) if self.rule.direction == 0 else self.rule.direction * d
 
     def update(self, t: float, value: float | None) -> list[Movement]:
@@ -141,11 +152,12 @@ class RepCounter:
         e = self.excursion(value)
         if e is None:
             return done
-        if e < rule.onset or self._onset is None:
-            self._onset = (t, value)
+        if e < rule.onset:
+            self._onset, self._seen_at_rest = (t, value), True
         if e >= rule.enter:
             self.state = "moving"
-            self._start_s = self._onset[0]
+            self._unseen_start = not self._seen_at_rest
+            self._start_s = t if self._unseen_start else self._onset[0]
             self._peak = (t, value, e)
         return done
 
@@ -179,12 +191,16 @@ class RepCounter:
         peak_t, peak_v, peak_e = self._peak
         self.state, self._settle_from, self._peak = "rest", None, None
         self._still.clear()
+        # it came back to rest: the next repetition may follow at once
+        self._seen_at_rest = reason == ""
         if end_s - self._start_s < rule.min_duration_s:
             self.discarded += 1
             return []
+        if reason == "" and self._unseen_start:
+            reason = "start_not_seen"
         complete = reason == "" and peak_e >= rule.target
         if reason == "" and not complete:
             reason = "short_of_target"
         self._count += 1
-        return [Movement(self._count, self._start_s, peak_t, end_s, self.rest,
+        return [Movement(self._count, self._start_s, peak_t, end_s, self.current_rest,
                          peak_v, peak_e, complete, reason)]

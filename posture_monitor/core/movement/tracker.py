@@ -120,7 +120,7 @@ class ExerciseTracker:
         if side not in SIDE_CHOICES:
             raise ValueError(f"side must be one of {SIDE_CHOICES}")
         self.preset, self.side = preset, side
-        self.counters = {f: RepCounter(RepRule(p.direction, p.target,
+        self.counters = {f: RepCounter(RepRule(p.direction, p.target, p.rest,
                                                min_duration_s=preset.min_duration_s))
                          for f, p in preset.primary.items()}
         self.watch = FormWatch(tuple(CHECKS[c] for c in preset.checks), thresholds)

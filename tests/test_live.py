@@ -307,4 +307,7 @@ def test_exercise_mode_counts_the_real_squats_live_and_a_recording_keeps_them(tm
     assert any(isinstance(e, ev.ExerciseStopped) for e in events) and summary["reps"] == 2
     # the recording's own count went into its files
     assert [r["complete"] for r in read_rows(tmp_path / "squat_reps.csv")] == ["1", "1"]
+    rows = read_rows(csv_path)  # in exercise mode the recording carries the joint angles
+    assert list(rows[0]) == csv_columns(landmarks=True, angles=True)
+    assert max(float(r["knee_flex_r_deg"] or 0) for r in rows) > 95
     assert json.loads(csv_path.with_suffix(".json").read_text())["exercise"]["reps"] == 2

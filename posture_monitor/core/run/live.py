@@ -270,9 +270,10 @@ class LiveEngine:
         if pipeline is None:
             raise RuntimeError("the pose model did not load: nothing to record")
         source = self.capture.last_source
-        # Landmarks always: Review replays the skeleton.
+        # Landmarks always: Review replays the skeleton. Joint angles in exercise mode.
         recorder = open_recorder(out_dir, stem, source.info(), self.settings.to_dict(),
-                                 pipeline, landmarks=True)
+                                 pipeline, landmarks=True,
+                                 angles=self._exercise_settings is not None)
         writer = None
         if record_video:
             import cv2

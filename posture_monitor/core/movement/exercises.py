@@ -68,8 +68,8 @@ PRESETS: dict[str, ExercisePreset] = {p.name: p for p in (
              "convention: seated the hips are about one shank length above the ankles, "
              "standing about two"))},
         ("hip_flex", "knee_flex", "trunk_flex", "knee_valgus", "hip_height"),
-        # no trunk-lean cue: leaning forward to rise is the normal strategy (the trunk
-        # flexes about 40-50 deg in healthy adults), not a fault
+        # no trunk-lean cue: leaning well forward to bring the weight over the feet is
+        # the normal way to rise from a chair, not a fault
         "knee_flex", ("knee_valgus", "lateral_lean"),
         "side, chair seen side-on", "sagittal", min_duration_s=0.8,
         to_peak="up", from_peak="down"),

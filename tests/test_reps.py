@@ -232,3 +232,12 @@ def test_a_movement_already_under_way_when_first_seen_is_incomplete_not_a_rep():
     x = 10 + bump(t, 0.0, 1.2, 140.0, rest=0.0) + bump(t, 1.7, 1.2, 140.0, rest=0.0)
     reps, _ = count(rule, t, x)
     assert [(r.complete, r.reason) for r in reps] == [(False, "start_not_seen"), (True, "")]
+
+
+def test_a_form_condition_for_one_or_two_frames_raises_no_cue():
+    t = np.arange(0, 8, 1 / FPS)
+    knee = bump(t, 2.0, 2.0, 100.0)
+    trunk = np.full_like(t, 5.0)
+    trunk[int(3.0 * FPS):int(3.0 * FPS) + 2] = 70.0  # two frames of a landmark jump
+    events = run_tracker(ExerciseTracker(PRESETS["squat"]), side_frames(t, knee, knee, trunk))
+    assert not [e for e in events if isinstance(e, FormCue)]

@@ -2,14 +2,17 @@
 setting (core/common/settings.py SETTINGS, with the default's source), never a diagnosis.
 
 A check watches one column (a joint angle or a posture metric; sided joints on each
-side) while a repetition is under way and fires once per repetition and side, at the
-first frame its condition holds, so the window can speak the cue at once and the
-repetition's row lists it. The same `FormWatch` runs live and in `analyze`.
+side) while a repetition is under way and fires once per repetition and side, once its
+condition has held for `HOLD_S` (a landmark that jumps for a frame or two says nothing),
+so the window can speak the cue at once and the repetition's row lists it. The same
+`FormWatch` runs live and in `analyze`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+HOLD_S = 0.2  # a condition must hold this long (6 frames at 30 fps) before its cue
 
 from posture_monitor.core.common.settings import SETTINGS
 from posture_monitor.core.measure.definitions import METRIC_BY_COLUMN
@@ -79,9 +82,10 @@ class FormWatch:
     faults: list[Fault] = field(default_factory=list)
     _start: dict[str, float] = field(default_factory=dict)
     _fired: set[str] = field(default_factory=set)
+    _since: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def start(self, values_at_start: dict[str, float | None]) -> None:
-        self.faults, self._fired = [], set()
+        self.faults, self._fired, self._since = [], set(), {}
         self._start = {c: v for c, v in values_at_start.items() if v is not None}
 
     def update(self, t: float, values: dict[str, float | None],
@@ -108,9 +112,13 @@ class FormWatch:
                     hit = value < -limit
                 else:
                     hit = abs(value) > limit
-                if hit:
+                if not hit:
+                    self._since.pop(key, None)
+                    continue
+                since = self._since.setdefault(key, (t, value))
+                if t - since[0] >= HOLD_S:
                     self._fired.add(key)
-                    fault = Fault(check.name, side, t, value)
+                    fault = Fault(check.name, side, since[0], since[1])
                     self.faults.append(fault)
                     new.append(fault)
         return new

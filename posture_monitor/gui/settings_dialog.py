@@ -29,6 +29,14 @@ CHECK_BOXES = {
     "grid": ("Show grid", "Draw a reference grid over the image."),
     "plumb_line": ("Show plumb line", "Draw a true vertical line through the body."),
     "alert_sound": ("Sound with alerts", "Beep when an alert starts."),
+    "exercise_sound": ("Sound with repetitions and form cues",
+                       "Exercise mode: a short beep when a repetition is complete and when "
+                       "a form check fires."),
+    "exercise_speech": ("Speak the cues (\"Chest up\", \"Rep 3\")",
+                        "Exercise mode: say the cue through an offline speech engine on "
+                        "this computer (on Linux install espeak-ng, e.g. sudo apt-get "
+                        "install espeak-ng; macOS has one built in). Without one: a beep. "
+                        "Nothing is sent anywhere."),
     "record_video": ("Record video frames",
                      "Off: video frames are never stored. On: frames are saved with the "
                      "measurements."),
@@ -148,6 +156,8 @@ class SettingsDialog(QDialog):
         exercise.addRow("Repetition complete at", self.rep_target_deg)
         for name, label in FORM_LABELS.items():
             exercise.addRow(label, self.form[name])
+        for name in ("exercise_sound", "exercise_speech"):
+            exercise.addRow(self.checks[name])
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

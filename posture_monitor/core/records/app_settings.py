@@ -69,6 +69,9 @@ class AppSettings:
     form_lateral_lean_deg: int = _ranged("form_lateral_lean_deg")
     form_arm_height_diff: float = _ranged("form_arm_height_diff")
     rep_target_deg: float | None = _ranged("rep_target_deg")
+    # exercise mode's audio cues (gui/cues.py): a beep, or the cue spoken offline
+    exercise_sound: bool = False
+    exercise_speech: bool = False
 
     def validated(self) -> AppSettings:
         """A copy with every value of the right type and inside its range."""

@@ -111,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="camera index or video file (default: the camera in Settings)")
     gui.add_argument("--model", default=None, metavar="lite|full",
                      help="pose model (default: the one in Settings)")
+    from posture_monitor.core.movement.exercises import preset_names
+
+    gui.add_argument("--exercise", default=None, metavar="|".join(preset_names()),
+                     help="open in exercise mode for this exercise (the form thresholds "
+                     "and target of Settings apply); Exercise menu: Ctrl+Shift+E")
+    gui.add_argument("--side", default="both", choices=("both", "left", "right"),
+                     help="with --exercise: which side's joints count (default both)")
+    gui.add_argument("--joints", default="", metavar="JOINT,...",
+                     help="--exercise free: the joints to follow, the first one counted")
     gui.set_defaults(func=cmd_gui)
 
     analyze = sub.add_parser("analyze", help="analyse videos, images, folders or a camera "
@@ -198,7 +207,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def cmd_gui(args: argparse.Namespace) -> int:
     from posture_monitor.gui.main import run_gui
 
-    return run_gui(args.source, args.model)
+    joints = tuple(j.strip() for j in args.joints.split(",") if j.strip())
+    if args.exercise is None and joints:
+        raise UserError("--joints goes with --exercise NAME")
+    if args.exercise is not None:
+        from posture_monitor.core.movement.exercises import resolve_preset
+
+        resolve_preset(args.exercise, joints)  # a wrong name: one line now, not in the window
+    exercise = (args.exercise, args.side, joints) if args.exercise else None
+    return run_gui(args.source, args.model, exercise=exercise)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

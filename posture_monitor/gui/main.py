@@ -13,12 +13,14 @@ from posture_monitor.core.records.app_settings import (
 )
 
 
-def run_gui(source: str | None = None, model: str | None = None, loop: bool = False) -> int:
+def run_gui(source: str | None = None, model: str | None = None, loop: bool = False,
+            exercise: tuple[str, str, tuple[str, ...]] | None = None) -> int:
     """Open the window on `source` (camera index or file; default: the saved camera).
 
     `model` is for this run only: the saved settings keep theirs (the Settings dialog is
     what changes them). `loop` plays a file in a camera's role, endlessly: the bundled
-    sample is only 1.7 s."""
+    sample is only 1.7 s. `exercise` (name, side, joints) opens in exercise mode; the
+    count is printed at exit, as `analyze --exercise` prints its own."""
     from posture_monitor.gui.platform_check import check_qt_platform
 
     check_qt_platform()  # before Qt: a missing X11 library is one line, not Qt's abort
@@ -63,8 +65,14 @@ def run_gui(source: str | None = None, model: str | None = None, loop: bool = Fa
     previous = {sig: signal.signal(sig, close_window) for sig in (signal.SIGINT, signal.SIGTERM)}
     ticker = QTimer(window, interval=200, timeout=lambda: None)
     ticker.start()
+    if exercise is not None:
+        window.exercise.start(*exercise)
     window.show()
     app.exec()
+    summary = window.exercise.summary  # the window closed: its exercise has stopped
+    if exercise is not None and summary is not None:
+        print(f"{summary['title']}: {summary['reps']} complete repetitions, "
+              f"{summary['incomplete']} incomplete", flush=True)
     for sig, handler in previous.items():
         signal.signal(sig, handler)
     # Tear the widgets down while Qt is still alive: left to the interpreter's final

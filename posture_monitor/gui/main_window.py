@@ -36,6 +36,7 @@ from posture_monitor.gui.banners import Banner, FileBanner
 from posture_monitor.gui.calibration import CalibrationController
 from posture_monitor.gui.desk import DeskController
 from posture_monitor.gui.event_bridge import EventBridge
+from posture_monitor.gui.exercise import ExerciseController
 from posture_monitor.gui.overlay import OverlayOptions, render_overlay
 from posture_monitor.gui.plots import LivePlots
 from posture_monitor.gui.recording import RecordingActions
@@ -89,6 +90,7 @@ class MainWindow(RecordingActions, QMainWindow):
         self.desk = DeskController(self)
         self.desk.sound = settings.alert_sound
         self.calibration = CalibrationController(self, self.profiles)
+        self.exercise = ExerciseController(self)
         self._build_actions()
         if store_problem:
             self.show_file_problem("error", f"{store_problem}. History and recording are off.")
@@ -138,13 +140,13 @@ class MainWindow(RecordingActions, QMainWindow):
         v.addWidget(self.seek)
         self.side = SidePanel()
         self.side.decimals = self.app_settings.angle_decimals
-        side_scroll = QScrollArea(widgetResizable=True)  # rows keep their height, scroll
-        side_scroll.setWidget(self.side)
-        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        side_scroll.setMinimumWidth(SIDE_PANEL_WIDTH)
+        self.side_scroll = QScrollArea(widgetResizable=True)  # rows keep their height, scroll
+        self.side_scroll.setWidget(self.side)
+        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side_scroll.setMinimumWidth(SIDE_PANEL_WIDTH)
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(left)
-        top.addWidget(side_scroll)
+        top.addWidget(self.side_scroll)
         top.setStretchFactor(0, 4)
         self.plots = LivePlots(self.app_settings.plot_window_s)
         main = QSplitter(Qt.Orientation.Vertical)
@@ -190,6 +192,7 @@ class MainWindow(RecordingActions, QMainWindow):
             session.addAction(a)
         self.history_action = self._action("Patients and history…", self.open_history, "Ctrl+H")
         session.addAction(self.history_action)
+        self.exercise.fill_menu(self.menuBar().addMenu("E&xercise"))
         view = self.menuBar().addMenu("&View")
         for a in (self.mirror_action, self.grid_action):
             view.addAction(a)
@@ -254,6 +257,7 @@ class MainWindow(RecordingActions, QMainWindow):
         if self.desk.desk_action.isChecked():
             self.desk.set_desk_mode(True)
         engine.start()
+        self.exercise.engine_opened()
         self.calibration.load_profile()
         self.setWindowTitle(f"Posture Monitor - {src.description}")
         return True
@@ -279,6 +283,7 @@ class MainWindow(RecordingActions, QMainWindow):
         if self.engine is not None:
             if self.engine.recording:
                 self._stop_recording()
+            self.exercise.engine_closing(self.engine)
             self.events.detach()  # what the closing engine still says is of no use now
             clean = self.engine.stop()
             self.engine = None
@@ -306,6 +311,7 @@ class MainWindow(RecordingActions, QMainWindow):
                                interpolation=cv2.INTER_AREA)
         self.video.set_image(self._overlay(image, item))
         self.frames_shown += 1
+        self.exercise.show_frame(item)
         self.side.show_result(item.result, self.calibration.baseline)
         self.plots.set_view(item.result.measurement.view)
         self.plots.append(item.t_capture, item.result.measurement.values | item.result.scores)
@@ -314,17 +320,20 @@ class MainWindow(RecordingActions, QMainWindow):
 
     def _overlay(self, image, item) -> QImage:
         s = self.app_settings
+        mark = self.exercise.mark(item)  # exercise mode: the counted joint, not posture
         options = OverlayOptions(mirror=self.mirror_action.isChecked(),
                                  grid=self.grid_action.isChecked(), plumb_line=s.plumb_line,
-                                 min_visibility=s.min_visibility)
+                                 min_visibility=s.min_visibility, posture_marks=mark is None,
+                                 extra=mark)
         return render_overlay(image, item.pose, item.result.measurement,
-                              item.result.classification, options)
+                              item.result.classification if mark is None else None, options)
 
     def _refresh_slow(self) -> None:
         engine = self.engine  # a local: closing may clear the attribute meanwhile
         if engine is None:
             return
         self.plots.refresh(time.monotonic())
+        self.exercise.refresh()
         st = engine.stats()
         lat = ("-" if st.latency_p50_ms is None else
                f"{st.latency_p50_ms:.0f}/{st.latency_p95_ms:.0f} ms")
@@ -386,6 +395,7 @@ class MainWindow(RecordingActions, QMainWindow):
                 self.show_file_problem("warn", str(exc))
             self.plots.set_window(self.app_settings.plot_window_s)
             self.desk.sound = self.app_settings.alert_sound
+            self.exercise.apply_settings(self.app_settings)
             self.side.decimals = self.app_settings.angle_decimals
             self.mirror_action.setChecked(self.app_settings.mirror)
             self.grid_action.setChecked(self.app_settings.grid)

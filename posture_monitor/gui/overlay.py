@@ -8,6 +8,7 @@ together while text is laid out afterwards and stays readable.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,10 @@ class OverlayOptions:
     grid: bool = False  # light grid every 10 % of the width
     plumb_line: bool = True  # vertical reference line
     min_visibility: float = 0.5  # landmark drawn as usable at or above this
+    # Exercise mode: the posture angles (CVA, torso, tilts) give way to the counted joint,
+    # which `extra(painter, points, view)` draws after the skeleton, before the dots.
+    posture_marks: bool = True
+    extra: Callable[[_Painter, _Points, str], None] | None = None
 
 
 def reason_text(text: str) -> str:
@@ -346,10 +351,13 @@ def render_overlay(image_bgr: np.ndarray, pose: Pose | None, measurement: Measur
             if x is not None:
                 pp.line((x, 0), (x, h), PLUMB, max(1.0, pp.line_w * 0.4), dashed=True)
             names = _draw_skeleton(pp, pts)
-            if measurement.view in SIDE_VIEWS:
+            posture = opts.posture_marks
+            if posture and measurement.view in SIDE_VIEWS:
                 _draw_side(pp, pts, measurement, measurement.view)
-            elif measurement.view in FRONTAL_VIEWS:
+            elif posture and measurement.view in FRONTAL_VIEWS:
                 _draw_front(pp, pts, measurement)
+            if opts.extra is not None:
+                opts.extra(pp, pts, measurement.view)
             _draw_dots(pp, pts, names, opts.min_visibility)  # on top: visibility stays legible
         if notice_at is not None:
             pp.box(notices, 0, 0, NOTICE_TEXT, rect=notice_at)

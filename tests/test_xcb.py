@@ -211,3 +211,47 @@ def test_window_draws_and_plays_on_a_real_x_server(xvfb, request, tmp_path):
     assert app.returncode == 0, err
     assert "Traceback" not in err and "Fatal" not in err
     assert (tmp_path / "data" / "config" / "settings.json").exists()  # closed the normal way
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Xvfb is Linux only")
+def test_exercise_mode_counts_the_real_squats_on_a_real_x_server(xvfb, tmp_path):
+    """`gui --exercise squat` on the real side-view squat clip: the exercise panel is on
+    the screen, its count changes, and at exit the window reports the two squats."""
+    clip = FIXTURES / "exercise_side_mit" / "squat_side_barbell.mp4"
+    env = _xcb_env(xvfb, tmp_path)
+    app = subprocess.Popen([*_cli(), "gui", "--source", str(clip), "--model", "lite",
+                            "--exercise", "squat"], env=env, cwd=tmp_path,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, first = time.monotonic() + 120, None
+        while time.monotonic() < deadline:
+            assert app.poll() is None, app.communicate()[1]
+            first = _screenshot(xvfb, tmp_path / "first.png", tmp_path)
+            if _video_area(first).std() > 0.05:
+                break
+            time.sleep(1)
+        assert first is not None and _video_area(first).std() > 0.05, "no video shown"
+        # The clip (20.5 s) holds its last frame at the end: the picture stops changing.
+        shown, last = time.monotonic(), first
+        while time.monotonic() < shown + 120:
+            time.sleep(1)
+            shot = _screenshot(xvfb, tmp_path / "last.png", tmp_path)
+            still = np.array_equal(_video_area(shot), _video_area(last))
+            last = shot
+            if still and time.monotonic() > shown + 15:
+                break
+        h, w = last.shape[:2]
+        dock = last[:, int(0.56 * w):]  # the exercise panel: right of the portrait video
+        assert (dock.max(axis=2) < 0.1).mean() > 0.2, "no plots in the exercise panel"
+        count = (slice(int(0.15 * h), int(0.3 * h)), slice(int(0.56 * w), int(0.7 * w)))
+        assert np.abs(last[count] - first[count]).max() > 0.3, "the count did not change"
+        assert app.poll() is None, app.communicate()[1]
+        app.send_signal(signal.SIGTERM)
+        out, err = app.communicate(timeout=60)
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.communicate()
+    assert app.returncode == 0, err
+    assert "Squat: 2 complete repetitions, 0 incomplete" in out.splitlines(), out

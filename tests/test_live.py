@@ -311,3 +311,47 @@ def test_exercise_mode_counts_the_real_squats_live_and_a_recording_keeps_them(tm
     assert list(rows[0]) == csv_columns(landmarks=True, angles=True)
     assert max(float(r["knee_flex_r_deg"] or 0) for r in rows) > 95
     assert json.loads(csv_path.with_suffix(".json").read_text())["exercise"]["reps"] == 2
+
+
+def test_exercise_mode_holds_posture_alert_events_back_and_releases_them_after():
+    from posture_monitor.core.posture.alerts import AlertState, AlertUpdate
+    from posture_monitor.core.run.analysis_worker import AnalysisWorker
+
+    bus = ev.EventBus()
+    worker = AnalysisWorker(None, LITE, bus, dict, time.monotonic)
+
+    def frame(i, state):
+        r = _result(i, 0.5)
+        r.alert = AlertUpdate(state, "Trunk flexion for 12 s", state is AlertState.ALERT)
+        return r
+
+    worker.alerts_paused = True  # what start_exercise sets: a squat is not a slouch
+    worker._alert_events(None, frame(0, AlertState.ALERT))
+    assert bus.pending() == []
+    worker.alerts_paused = False  # stop_exercise: the posture state is told again
+    worker._alert_events(None, frame(1, AlertState.OK))
+    assert [type(e) for e in bus.pending()] == [ev.AlertStateChanged]
+
+
+@pytest.mark.slow
+def test_a_seek_in_exercise_mode_starts_the_count_again():
+    from posture_monitor.core.common.settings import ExerciseSettings
+    from tests.conftest import FIXTURES
+
+    clip = FIXTURES / "exercise_side_mit" / "squat_side_barbell.mp4"
+    engine = LiveEngine(lambda: open_source(str(clip)), LITE)
+    engine.start()
+    assert engine.wait_ready(60)
+    engine.start_exercise(ExerciseSettings(name="squat"))
+    assert engine.analysis.alerts_paused
+    first = engine.exercise
+    engine.seek(300)  # 10 s: back in time is not allowed to mix into the count
+    deadline = time.monotonic() + 20
+    while engine.exercise is first and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert engine.exercise is not first and engine.exercise.preset.name == "squat"
+    engine.stop_exercise()
+    assert not engine.analysis.alerts_paused
+    assert engine.stop()
+    kinds = [type(e) for e in engine.bus.pending()]
+    assert kinds.count(ev.ExerciseStarted) == 2 and kinds.count(ev.ExerciseStopped) == 2

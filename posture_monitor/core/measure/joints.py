@@ -51,6 +51,7 @@ class JointDef:
     # Method of Measuring and Recording), as tabulated by Norkin & White.
     normal_range: tuple[float, float] | None = None
     short: str = ""  # the name the window, plots and report show
+    unit_word: str = "deg"  # how a value reads after its number ("shank lengths")
 
     def column(self, side: str | None = None, three_d: bool = False) -> str:
         stem = self.name if side is None else f"{self.name}_{SIDE_SUFFIX[side]}"
@@ -126,11 +127,12 @@ JOINTS: tuple[JointDef, ...] = (
              "hip_height", ("mid_hip", "mid_ankle"), "both",
              SAGITTAL | FRONTAL, "standing about 2, lower when the hips drop (a squat seen "
              "from the front); in shank lengths, so camera distance cancels",
-             sided=False, unit="ratio", short="Hip height"),
+             sided=False, unit="ratio", short="Hip height", unit_word="shank lengths"),
     JointDef("arm_height_diff", "Wrist height difference (left minus right / shoulder width)",
              "height_difference", ("left_wrist", "right_wrist"), "frontal", FRONTAL,
              "0 = wrists level; positive = subject's left wrist higher; in shoulder widths",
-             sided=False, unit="ratio", short="Arm height difference"),
+             sided=False, unit="ratio", short="Arm height difference",
+             unit_word="shoulder widths"),
 )
 
 JOINT_BY_NAME: dict[str, JointDef] = {j.name: j for j in JOINTS}
@@ -156,6 +158,7 @@ def joint_table() -> list[dict]:
     return [{"name": j.name, "title": j.title, "columns": list(j.columns()),
              "columns_3d": list(j.columns(True)), "points": list(j.points),
              "plane": j.plane, "views": sorted(j.views), "unit": j.unit,
+             "unit_word": j.unit_word,
              "convention": j.convention, "normal_range": j.normal_range}
             for j in JOINTS]
 

@@ -55,6 +55,7 @@ class RepResult:
     side_range: dict[str, float | None]
     side_speed: dict[str, float | None]
     faults: list[str] = field(default_factory=list)
+    sides_from: str = ""  # "2D" or "3D": which columns the left/right figures come from
 
     @property
     def complete(self) -> bool:
@@ -92,7 +93,8 @@ class RepResult:
         row: dict[str, object] = {
             "rep": m.index, "complete": int(m.complete), "reason": m.reason,
             "start_s": m.start_s, "peak_s": m.peak_s, "end_s": m.end_s,
-            "view": self.view, "signal": self.signal, "unit": self.unit, "rest": m.rest}
+            "view": self.view, "signal": self.signal, "unit": self.unit, "rest": m.rest,
+            "sides_from": self.sides_from}
         row.update(self.measures())
         row["faults"] = ";".join(self.faults)
         return row
@@ -245,29 +247,30 @@ class ExerciseTracker:
             if np.isfinite(x).any():
                 lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
                 angles[col] = (lo, hi, hi - lo)
-        side_range, side_speed = self._sides_of(family, idx, t)
+        side_range, side_speed, sides_from = self._sides_of(family, idx, t)
         faults = [f.label for f in self.watch.faults if m.start_s <= f.t <= m.end_s] \
             if self._moving == family else []
         self._moving = None
         rep = RepResult(m, family, view, self.signal_name(p), JOINT_BY_NAME[p.joint].unit,
                         m.end_s - m.start_s, m.peak_s - m.start_s, m.end_s - m.peak_s,
-                        _finite_max(np.abs(v)), angles, side_range, side_speed, faults)
+                        _finite_max(np.abs(v)), angles, side_range, side_speed, faults,
+                        sides_from)
         self.reps.append(rep)
         return RepFinished(rep)
 
     def _sides_of(self, family: str, idx: list[int], t: np.ndarray
-                  ) -> tuple[dict[str, float | None], dict[str, float | None]]:
+                  ) -> tuple[dict[str, float | None], dict[str, float | None], str]:
         """Left and right range and peak speed of the symmetry joint. 2D only where the
         view shows the joint's plane with both sides in sight (the front, for a frontal
         joint); a side view hides the far limb behind the body, and a front view cannot
         read a sagittal angle, so there both sides are compared in 3D (model-based)."""
         name = self.preset.symmetry
         if name is None:
-            return {}, {}
+            return {}, {}, ""
         joint = JOINT_BY_NAME[name]
         three_d = not (family == "front" and joint.views & FRONTAL_VIEWS)
         if three_d and not joint.has_3d:
-            return {}, {}
+            return {}, {}, ""
         ranges, speeds = {}, {}
         for s in SIDES:
             col = joint.column(s, three_d)
@@ -276,7 +279,7 @@ class ExerciseTracker:
             ok = np.isfinite(x)
             ranges[s] = float(np.nanmax(x) - np.nanmin(x)) if ok.sum() >= 2 else None
             speeds[s] = _finite_max(np.abs(velocity(t, x))) if ok.sum() >= 3 else None
-        return ranges, speeds
+        return ranges, speeds, "3D" if three_d else "2D"
 
     # -- the session ----------------------------------------------------------------
     def summary(self) -> dict:

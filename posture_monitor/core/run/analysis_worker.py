@@ -51,6 +51,9 @@ class AnalysisWorker:
         self._pending_calibration: tuple | None = None
         self._calibration: tuple | None = None  # (collector, slouch, reference, shown)
         self._state: str | None = None
+        # Exercise mode: a squat is not a slouch. Alert events are not published (the
+        # CSV's alert columns still say what the posture rules saw).
+        self.alerts_paused = False
         self.on_analysed: Callable[[Analysed], None] | None = None  # rates, for stats
         self.on_sink_error: Callable[[ResultSink, Exception], None] | None = None
         self.thread = threading.Thread(target=self._run, name="analysis", daemon=True)
@@ -162,7 +165,7 @@ class AnalysisWorker:
 
     def _alert_events(self, pipeline: PosePipeline, result: FrameResult) -> None:
         alert = result.alert
-        if alert is None:
+        if alert is None or self.alerts_paused:
             return
         state, previous, t = alert.state.value, self._state, result.frame.time_s
         if state == previous:

@@ -215,11 +215,14 @@ class LiveEngine:
         """Count repetitions of `settings.name` on every analysed frame from now on:
         ExerciseStarted, then RepCompleted and FormCueRaised as they happen, on the bus.
         A recording started while it runs also writes <stem>_reps.csv and stores the
-        exercise with its session. Replaces an exercise already running."""
+        exercise with its session. Replaces an exercise already running. Posture alerts
+        are not raised meanwhile (a squat is not a slouch); a seek in a video starts the
+        count again."""
         tracker = make_tracker(settings)  # an unknown preset raises here, not later
         self.stop_exercise()
         sink = ExerciseSink(tracker, on_event=self._exercise_event)
         self._exercise, self._exercise_settings = sink, settings
+        self.analysis.alerts_paused = True
         self.analysis.add_sink(sink)
         self.bus.publish(ev.ExerciseStarted(tracker.preset.name, tracker.preset.title,
                                             tracker.side))
@@ -233,6 +236,7 @@ class LiveEngine:
         if sink is None:
             return None
         self.analysis.remove_sink(sink)
+        self.analysis.alerts_paused = False
         sink.close("complete")
         self.bus.publish(ev.ExerciseStopped(sink.summary))
         return sink.summary
@@ -364,6 +368,9 @@ class LiveEngine:
         if status.kind == "seek":  # what was captured before is not what comes next
             self.timeline.clear()
             self._last_shown_t = None
+            settings = self._exercise_settings
+            if settings is not None:  # repetitions need time to run forward: count anew
+                self.start_exercise(settings)
             return
         event = {"lost": ev.CameraLost, "recovered": ev.CameraRecovered,
                  "ended": ev.SourceEnded, "error": ev.EngineError}[status.kind]

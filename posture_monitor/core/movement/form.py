@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-HOLD_S = 0.2  # a condition must hold this long (6 frames at 30 fps) before its cue
-
 from posture_monitor.core.common.settings import SETTINGS
 from posture_monitor.core.measure.definitions import METRIC_BY_COLUMN
 from posture_monitor.core.measure.joints import JOINT_BY_NAME, SIDES
+
+HOLD_S = 0.2  # a condition must hold this long (6 frames at 30 fps) before its cue
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,25 @@ MIGRATIONS: list[str] = [
     DROP INDEX IF EXISTS baselines_patient;
     DROP TABLE IF EXISTS baselines;
     """,
+    # v6 (issue 13): an exercise's result per session (the sidecar's `exercise` object:
+    # its summary, and its repetitions one row each in per_rep_json), and a patient's
+    # goals per exercise and measure ("knee flexion at least 110 deg").
+    """
+    CREATE TABLE exercise_results (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        preset TEXT NOT NULL, side TEXT, summary_json TEXT NOT NULL,
+        per_rep_json TEXT NOT NULL
+    );
+    CREATE INDEX exercise_results_preset ON exercise_results(preset);
+    CREATE TABLE goals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are typed to delete: never reused
+        patient_id TEXT NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+        preset TEXT NOT NULL, measure TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('at_least', 'at_most')),
+        value REAL NOT NULL, unit TEXT, created TEXT, note TEXT
+    );
+    CREATE INDEX goals_patient ON goals(patient_id, preset);
+    """,
 ]
 
 

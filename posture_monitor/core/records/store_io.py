@@ -30,6 +30,8 @@ from posture_monitor.core.common.safe_text import (
     printable,
 )
 from posture_monitor.core.measure.definitions import VIEWS
+from posture_monitor.core.records.exercise_schema import EXERCISE_SCHEMA, stored_exercise
+from posture_monitor.core.records.exercise_store import exercise_of, save_exercise
 from posture_monitor.core.records.outputs import database_files, refuse_database
 from posture_monitor.core.records.samples import (
     ALERT_STATES,
@@ -111,6 +113,9 @@ def export_session(store: Store, session_id: int, path: Path, anonymize: bool = 
                                              "notes")} | {"csv_sha256": s["csv_sha256"]},
         "summary": summary, "settings": s["settings"], "columns": list(SAMPLE_COLUMNS),
     }
+    exercise = exercise_of(store, session_id)
+    if exercise is not None:  # numbers and names of the exercise only: nothing personal
+        meta["exercise"] = exercise
     _write_private(path, buf.getvalue())
     _write_private(path.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
 
@@ -306,6 +311,7 @@ EXPORT_SCHEMA: dict = {
         "settings": _SETTINGS,
         "summary": {"type": ["object", "null"]},  # recomputed from the rows, never trusted
         "columns": {"type": "array", "items": {"type": "string"}},
+        "exercise": EXERCISE_SCHEMA,
     },
 }
 _SIZE = {"type": ["integer", "null"], "minimum": 0, "maximum": 100_000}
@@ -318,6 +324,7 @@ RECORDER_SCHEMA: dict = {
         "source": _LINE | {"type": ["string", "object", "null"], "properties": {
             "description": _LINE, "width": _SIZE, "height": _SIZE}},
         "model": _LINE | {"type": ["string", "object", "null"], "properties": {"name": _LINE}},
+        "exercise": EXERCISE_SCHEMA,  # analyze --exercise, a recording in exercise mode
     },
 }
 
@@ -379,6 +386,10 @@ def _problem(err: Any) -> str:
                             "2024-05-01T09:30:00+00:00)"}.get(err.validator_value, "is wrong")
     if err.validator == "pattern":
         return f"{_show(v)} is not one of the values allowed there"
+    if err.validator == "enum":
+        return f"is {_kind(v)}, not one of {', '.join(map(str, err.validator_value))}"
+    if err.validator == "required":
+        return "is missing"
     if err.validator == "maxLength":
         return f"is {len(v)} characters long, at most {err.validator_value} are allowed"
     if err.validator in ("minimum", "maximum"):
@@ -484,10 +495,11 @@ def _read_meta(csv_path: Path) -> dict:
         _validator(EXPORT_SCHEMA if ours else RECORDER_SCHEMA).iter_errors(meta))
     if err is not None:
         path = list(err.absolute_path)
-        if err.validator == "required":  # not used by the schemas above; kept general
+        line = _json_line(text, path)  # a missing field: the line of the object
+        if err.validator == "required":  # the exercise object's preset and repetitions
             path = [*path, *err.message.split("'")[1:2]]
         field = ".".join(printable(p) for p in path) or "the whole file"
-        raise UserError(f"{side}, line {_json_line(text, path)}, field {field}: "
+        raise UserError(f"{side}, line {line}, field {field}: "
                         f"{_problem(err)}: fix that field, or move the .json aside to import "
                         "the CSV alone")
     if ours:  # our own export
@@ -496,7 +508,8 @@ def _read_meta(csv_path: Path) -> dict:
             "started": s.get("started"), "ended": s.get("ended"), "source": s.get("source"),
             "model": s.get("model"), "status": s.get("status"), "notes": s.get("notes"),
             "settings": meta.get("settings") or {}, "patient_id": p.get("id"),
-            "display_name": p.get("display_name"), "patient_notes": p.get("notes")}.items()}
+            "display_name": p.get("display_name"), "patient_notes": p.get("notes"),
+            "exercise": _exercise(meta)}.items()}
     # A recorder sidecar (`analyze` or the app): source and model are objects there.
     source, model = meta.get("source"), meta.get("model")
     status = meta.get("status")
@@ -507,7 +520,14 @@ def _read_meta(csv_path: Path) -> dict:
         # "running" in a finished file means the run was killed before it could say so
         "status": "interrupted" if status == "running" else status,
         "settings": meta.get("settings") or {}, "patient_id": meta.get("patient_id"),
+        "exercise": _exercise(meta),
     }
+
+
+def _exercise(meta: dict) -> dict | None:
+    """The sidecar's exercise object (checked against EXERCISE_SCHEMA) as it is stored."""
+    exercise = meta.get("exercise")
+    return stored_exercise(exercise) if isinstance(exercise, dict) else None
 
 
 def import_session(store: Store, csv_path: Path, patient_id: str | None = None,
@@ -574,4 +594,6 @@ def import_session(store: Store, csv_path: Path, patient_id: str | None = None,
                             "import")
         c.execute("UPDATE sessions SET summary_json = ? WHERE id = ?",
                   (json.dumps(store.stored_summary(sid)), sid))
+        if meta.get("exercise") is not None:  # in the same transaction: all or nothing
+            save_exercise(store, sid, meta["exercise"])
     return sid

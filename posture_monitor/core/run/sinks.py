@@ -130,6 +130,10 @@ class StoredSession:
         if self.id is None:
             return
         self._stored(self.writer.close)
+        if self.exercise is not None:  # before its end: a finished session has it
+            from posture_monitor.core.records.exercise_store import save_exercise
+
+            self._stored(save_exercise, self.store, self.id, self.exercise)
         self._stored(lambda: self.store.finish_session(
             self.id, summarize(self.store.samples(self.id)), status,
             csv_path=self.csv_path))

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.image import imread
@@ -31,15 +30,23 @@ from posture_monitor.core.measure.definitions import (
     SUMMARY_COLUMNS,
 )
 from posture_monitor.core.records.outputs import refuse_database
+from posture_monitor.core.records.report_exercise import (
+    ExerciseHistory,
+    exercise_pages,
+    repetitions_page,
+)
 from posture_monitor.core.records.report_format import (
+    A4,
     NO_READING,
     _duration,
     _fmt,
     _missing,
+    _page,
     _patient,
     _share,
     _source,
     _summary,
+    _table,
     _when,
 )
 
@@ -50,8 +57,6 @@ MDC_CVA_DEG = 5.0
 # Torso inclination has no published MDC for this set-up: 5 deg is a convention chosen
 # to match the CVA value, used only to draw the same kind of noise band.
 MDC_TORSO_DEG = 5.0
-
-A4 = (8.27, 11.69)  # inches, portrait
 
 # The summary table's rows and names come from the metric table (its `summary` flag and
 # short names), so the report lists exactly the medians the store keeps.
@@ -75,12 +80,6 @@ def _metric_fmt(column: str, value: float | None) -> str:
     """A median in its metric's unit: ratios (of the shoulder width) at two decimals."""
     unit = METRIC_BY_COLUMN[column].unit
     return _fmt(value, "" if unit == "ratio" else unit, 2 if unit == "ratio" else 1)
-
-
-def _page() -> Figure:
-    fig = Figure(figsize=A4)
-    FigureCanvasAgg(fig)  # explicit Agg canvas: no pyplot, no global backend switch
-    return fig
 
 
 class _TextFlow:
@@ -130,21 +129,6 @@ def _private_pdf(pdf_path: Path, title: str) -> Iterator[PdfPages]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)  # no half-written report left behind
         raise
-
-
-def _table(fig: Figure, rect: Sequence[float], rows: list[list[str]], header: list[str],
-           widths: list[float]) -> None:
-    ax = fig.add_axes(rect)
-    ax.axis("off")
-    table = ax.table(cellText=rows, colLabels=header, colWidths=widths, loc="upper left",
-                     cellLoc="left")
-    table.auto_set_font_size(False)
-    table.set_fontsize(9)
-    table.scale(1.0, 1.5)
-    for (row, _), cell in table.get_celld().items():
-        if row == 0:
-            cell.set_text_props(weight="bold", ha="left")
-            cell.set_facecolor("#e8eef4")
 
 
 def _cover_page(pdf: PdfPages, session: dict, anonymize: bool, omitted: int) -> None:
@@ -352,10 +336,14 @@ def _visits(session: dict, history: Sequence[dict] | None) -> list[dict]:
 
 def session_report(session: dict, samples: dict, pdf_path: Path | str,
                    history: Sequence[dict] | None = None,
-                   snapshots: list[Path] | None = None, anonymize: bool = False) -> Path:
+                   snapshots: list[Path] | None = None, anonymize: bool = False,
+                   exercise: dict | None = None,
+                   exercises: Sequence[ExerciseHistory] = ()) -> Path:
     """Write the report of one session; returns its path. Progress across visits is
     shown when the history, with this session, has two or more visits. Snapshots show
-    the person, so an anonymised report leaves them out."""
+    the person, so an anonymised report leaves them out. An exercise session adds its
+    repetitions (`exercise`, its object) and the progress in that exercise
+    (`exercises`, report_exercise.histories)."""
     pdf_path = Path(pdf_path)
     shots = [] if anonymize else [Path(p) for p in snapshots or []]
     omitted = len(snapshots or []) - len(shots)
@@ -365,6 +353,11 @@ def session_report(session: dict, samples: dict, pdf_path: Path | str,
         visits = _visits(session, history)
         if len(visits) >= 2:
             _progress_page(pdf, visits)
+        if exercise is not None:
+            repetitions_page(pdf, session, exercise)
+        who = _patient(session["patient_id"], session.get("display_name"), anonymize)
+        for h in exercises:
+            exercise_pages(pdf, h, who, anonymize)
         _definitions_pages(pdf)
         for path in shots:
             _snapshot_page(pdf, path)
@@ -372,9 +365,11 @@ def session_report(session: dict, samples: dict, pdf_path: Path | str,
 
 
 def patient_report(patient: dict, sessions: Sequence[dict], pdf_path: Path | str,
-                   anonymize: bool = False) -> Path:
-    """Write a patient's overview (all sessions, progress, definitions); returns its path.
-    Only session summaries are read: `samples` may be absent or None."""
+                   anonymize: bool = False,
+                   exercises: Sequence[ExerciseHistory] = ()) -> Path:
+    """Write a patient's overview (all sessions, progress, the progress per exercise in
+    `exercises`, definitions); returns its path. Only session summaries are read:
+    `samples` may be absent or None."""
     pdf_path = Path(pdf_path)
     visits = sorted(sessions, key=lambda v: v.get("started") or "")
     rows = [[_when(v.get("started")), _duration(_summary(v).get("duration_s")),
@@ -398,5 +393,7 @@ def patient_report(patient: dict, sessions: Sequence[dict], pdf_path: Path | str
             pdf.savefig(fig)
         if len(visits) >= 2:
             _progress_page(pdf, visits)
+        for h in exercises:
+            exercise_pages(pdf, h, name, anonymize)
         _definitions_pages(pdf)
     return pdf_path

@@ -1,11 +1,39 @@
-"""Formatting for the PDF reports: a missing value reads "no reading", never 0."""
+"""Formatting for the PDF reports: a missing value reads "no reading", never 0; the
+A4 page and the table every report page uses."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
 NO_READING = "no reading"
+A4 = (8.27, 11.69)  # inches, portrait
+
+
+def _page() -> Figure:
+    fig = Figure(figsize=A4)
+    FigureCanvasAgg(fig)  # explicit Agg canvas: no pyplot, no global backend switch
+    return fig
+
+
+def _table(fig: Figure, rect: Sequence[float], rows: list[list[str]], header: list[str],
+           widths: list[float], fontsize: float = 9, row_scale: float = 1.5):
+    ax = fig.add_axes(rect)
+    ax.axis("off")
+    table = ax.table(cellText=rows, colLabels=header, colWidths=widths, loc="upper left",
+                     cellLoc="left")
+    table.auto_set_font_size(False)
+    table.set_fontsize(fontsize)
+    table.scale(1.0, row_scale)
+    for (row, _), cell in table.get_celld().items():
+        if row == 0:
+            cell.set_text_props(weight="bold", ha="left")
+            cell.set_facecolor("#e8eef4")
+    return table
 
 
 def _missing(value: object) -> bool:

@@ -1,5 +1,6 @@
-"""Command line over the session store: `sessions list|show|export|import`, `report`,
-and `analyze --patient ID --save` (the same SQLite file the app uses)."""
+"""Command line over the session store: `sessions list|show|export|import|delete`,
+`patients`, `goals set|list|delete`, `report`, and `analyze --patient ID --save` (the
+same SQLite file the app uses)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,31 @@ def add_parsers(sub) -> None:
     report.add_argument("--overwrite", action="store_true",
                         help="replace FILE if it exists; never the session database")
     report.set_defaults(func=run)
+    _add_goal_parsers(sub)
+
+
+def _add_goal_parsers(sub) -> None:
+    goals = sub.add_parser("goals", help="a patient's goals per exercise and measure, and "
+                           "how far the latest visit is from each")
+    gsub = goals.add_subparsers(dest="action", required=True, parser_class=type(goals))
+    gset = gsub.add_parser("set", help="e.g. goals set P001 squat knee_flex_r_deg_max 110 "
+                           "--at-least")
+    gset.add_argument("patient", metavar="PATIENT")
+    gset.add_argument("exercise", metavar="EXERCISE", help="an exercise preset, e.g. squat")
+    gset.add_argument("measure", metavar="MEASURE", help="e.g. range, knee_flex_r_deg_max, "
+                      "range_symmetry_pct (a wrong name lists the valid ones)")
+    gset.add_argument("value", metavar="VALUE", help="in the measure's unit (deg, %%, s)")
+    way = gset.add_mutually_exclusive_group(required=True)
+    way.add_argument("--at-least", dest="direction", action="store_const", const="at_least")
+    way.add_argument("--at-most", dest="direction", action="store_const", const="at_most")
+    gset.add_argument("--note", default=None, help="one line (left out of anonymised reports)")
+    glist = gsub.add_parser("list", help="the patient's goals with their progress")
+    glist.add_argument("patient", metavar="PATIENT")
+    glist.add_argument("--exercise", default=None, metavar="EXERCISE")
+    gdel = gsub.add_parser("delete", help="delete a goal (asks first)")
+    gdel.add_argument("id", type=int)
+    gdel.add_argument("--yes", action="store_true", help="do not ask")
+    goals.set_defaults(func=run)
 
 
 def _open():
@@ -69,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.command == "report":
             return _report(store, args)
+        if args.command == "goals":
+            return _goals(store, args)
         if args.action == "list":
             tag = METRIC_BY_COLUMN["cva_deg"].picture_tag
             for s in store.sessions(args.patient):
@@ -82,6 +110,9 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "show":
             session = store.session(args.id)
             _note_changed_csv(session)
+            exercise = _shown_exercise(store, args.id)
+            if exercise is not None:
+                session["exercise"] = exercise
             print(json.dumps(session, indent=2, default=str))
             return 0
         if args.action == "export":
@@ -105,11 +136,19 @@ def _date(session: dict) -> str:
 
 
 def _delete(store, session_id: int, yes: bool) -> int:
-    """Delete after "[y/N]" on a terminal; --yes skips the question; with no terminal and
-    no --yes nothing is deleted (exit 2): a script must say it means it."""
     s = store.session(session_id)  # an unknown id: one line, exit 2
     what = (f"session {session_id} of patient {printable(s['patient_id'])} ({_date(s)}, "
             f"{store.frame_count(session_id)} frames)")
+    if not _confirmed(what, yes):
+        return 1
+    store.delete_session(session_id)
+    print(f"deleted {what}")
+    return 0
+
+
+def _confirmed(what: str, yes: bool) -> bool:
+    """"[y/N]" on a terminal; --yes skips the question; with no terminal and no --yes
+    nothing is deleted (exit 2): a script must say it means it."""
     if not yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise UserError(f"not deleting {what} without confirmation: run it on a terminal "
@@ -120,10 +159,65 @@ def _delete(store, session_id: int, yes: bool) -> int:
             answer = ""
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing deleted")
-            return 1
-    store.delete_session(session_id)
+            return False
+    return True
+
+
+def _shown_exercise(store, session_id: int) -> dict | None:
+    """The session's exercise for `sessions show`: its object, and its session means
+    named in words."""
+    from posture_monitor.core.movement.measures import measure_title, measure_unit
+    from posture_monitor.core.records.exercise_store import counted_unit, exercise_of
+
+    exercise = exercise_of(store, session_id)
+    if exercise is None:
+        return None
+    unit = counted_unit(exercise) or "deg"
+    summary = exercise.get("summary") or {}
+    exercise["summary_in_words"] = {
+        measure_title(k): f"{v:.2f} {measure_unit(k, unit)}".rstrip()
+        for k, v in summary.items() if isinstance(v, float) and k not in ("reps", "incomplete")}
+    return exercise
+
+
+def _goals(store, args) -> int:
+    from posture_monitor.core.records import exercise_store as es
+
+    if args.action == "set":
+        gid = es.set_goal(store, args.patient, args.exercise, args.measure, args.direction,
+                          args.value, args.note)
+        print(f"goal {gid} of patient {printable(args.patient)}: {args.exercise}: "
+              f"{es.goal_text(es.goal(store, gid))}")
+        return 0
+    if args.action == "list":
+        if store.patient(args.patient) is None:
+            raise UserError(f"no patient {printable(args.patient)!r}: list them with "
+                            "posture-monitor patients")
+        _print_goals(store, args.patient, args.exercise)
+        return 0
+    g = es.goal(store, args.id)  # an unknown id: one line, exit 2
+    what = (f"goal {g['id']} of patient {printable(g['patient_id'])} ({g['preset']}: "
+            f"{es.goal_text(g)})")
+    if not _confirmed(what, args.yes):
+        return 1
+    es.delete_goal(store, args.id)
     print(f"deleted {what}")
     return 0
+
+
+def _print_goals(store, patient: str, preset: str | None) -> None:
+    from posture_monitor.core.records import exercise_store as es
+    from posture_monitor.core.records.exercise_progress import goal_status
+
+    found = es.goals(store, patient, preset)
+    if not found:
+        print(f"no goals for patient {printable(patient)}")
+    visits: dict[str, list[dict]] = {}
+    for g in found:
+        if g["preset"] not in visits:
+            visits[g["preset"]] = es.exercise_sessions(store, patient, g["preset"])
+        progress = goal_status(g, visits[g["preset"]])
+        print(f"{g['id']}\t{g['preset']}\t{es.goal_text(g)}\t{progress.text}")
 
 
 def _note_changed_csv(session: dict) -> None:
@@ -167,6 +261,7 @@ def _export(store, session_id: int, path: Path, anonymize: bool,
 def _report(store, args) -> int:
     from posture_monitor.core.records.outputs import check_output_file
     from posture_monitor.core.records.report import patient_report, session_report
+    from posture_monitor.core.records.report_exercise import histories, session_exercise
 
     store.check_integrity()  # a damaged file: one line (keep a copy), not a wrong report
     if args.session is not None:
@@ -174,9 +269,10 @@ def _report(store, args) -> int:
         check_output_file(args.pdf, args.overwrite, "--pdf", "report.pdf")
         _note_changed_csv(session)
         history = list(reversed(store.sessions(session["patient_id"])))
+        exercise, exercises = session_exercise(store, session)
         _writing(args.pdf, lambda: session_report(
             session, store.samples(args.session), args.pdf, history=history,
-            anonymize=args.anonymize), "--pdf")
+            anonymize=args.anonymize, exercise=exercise, exercises=exercises), "--pdf")
     else:
         patient = store.patient(args.patient)
         if patient is None:
@@ -184,7 +280,9 @@ def _report(store, args) -> int:
                             "patients")
         check_output_file(args.pdf, args.overwrite, "--pdf", "report.pdf")
         sessions = list(reversed(store.sessions(args.patient)))
+        exercises = histories(store, args.patient)
         _writing(args.pdf, lambda: patient_report(patient, sessions, args.pdf,
-                                                  anonymize=args.anonymize), "--pdf")
+                                                  anonymize=args.anonymize,
+                                                  exercises=exercises), "--pdf")
     print(f"wrote {args.pdf}")
     return 0

@@ -1,7 +1,7 @@
 """Patients and history (the physiotherapist in clinic): sessions per patient, progress
-across visits with the smallest real change drawn in, review of one session on a
-timeline, and two sessions side by side. Reads the SQLite store; draws nothing itself
-that the core did not compute."""
+across visits with the smallest real change drawn in, exercise progress and goals
+(exercise_history.py), review of one session on a timeline, and two sessions side by
+side. Reads the SQLite store; draws nothing itself that the core did not compute."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +35,7 @@ from posture_monitor.core.measure.definitions import (
 from posture_monitor.core.records import store_io
 from posture_monitor.core.records.report import MDC_CVA_DEG
 from posture_monitor.core.records.store import csv_changed
+from posture_monitor.gui.exercise_history import ExerciseHistoryWidget
 
 # The summary's metrics (the metric table's `summary` flag) under their short names.
 COLUMNS = (("started", "Date"), ("duration_s", "Duration"),
@@ -207,9 +209,13 @@ class HistoryWindow(QDialog):
         ul.addWidget(self.table)
         ul.addLayout(buttons)
         split.addWidget(upper)
-        split.addWidget(self.progress)
+        self.exercise = ExerciseHistoryWidget(store)
+        self.tabs = QTabWidget(objectName="progress_tabs")
+        self.tabs.addTab(self.progress, "Posture per visit")
+        self.tabs.addTab(self.exercise, "Exercise progress and goals")
+        split.addWidget(self.tabs)
         split.addWidget(self.detail)
-        split.setSizes([170, 170, 460])  # the review/comparison gets most of the room
+        split.setSizes([170, 260, 370])  # the review/comparison gets most of the room
         layout.addWidget(split, 1)
         self.sessions: list[dict] = []
         self.fill_patients(patient)
@@ -238,6 +244,7 @@ class HistoryWindow(QDialog):
             for col, (key, _) in enumerate(COLUMNS):
                 self.table.setItem(row, col, QTableWidgetItem(_cell(key, s)))
         self._plot_progress()
+        self.exercise.set_patient(pid)
 
     def _plot_progress(self) -> None:
         self.progress.clear()
@@ -293,9 +300,13 @@ class HistoryWindow(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, "PDF report", f"session-{ids[0]}.pdf",
                                               "PDF (*.pdf)")
         if path:
+            from posture_monitor.core.records.report_exercise import session_exercise
+
             session = self.store.session(ids[0])
             history = list(reversed(self.store.sessions(session["patient_id"])))
-            session_report(session, self.store.samples(ids[0]), path, history=history)
+            exercise, exercises = session_exercise(self.store, session)
+            session_report(session, self.store.samples(ids[0]), path, history=history,
+                           exercise=exercise, exercises=exercises)
 
     def export(self) -> None:
         ids = self.selected_ids()

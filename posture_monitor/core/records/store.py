@@ -379,7 +379,7 @@ class Store:
 
     def _known_patient(self, id: str) -> None:
         if self.patient(id) is None:
-            raise UserError(f"no patient {id!r}: add it with posture-monitor patients add {id}")
+            raise UserError(f"no patient {id!r}: add it with posture-monitor patients --add {id}")
 
     def delete_patient(self, id: str) -> None:
         """Erase a person with all their sessions and samples (cascade)."""

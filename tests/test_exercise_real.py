@@ -130,3 +130,24 @@ def test_jumping_jacks_from_the_front_count_as_arm_abductions(sports2d_video, tm
     assert float(second["range"]) > 120 and second["view"] == "front"
     # arms go up together: both sides' ranges agree within a fifth
     assert float(second["range_symmetry_pct"]) > 80
+
+
+def test_the_pipeline_measures_joint_angles_only_when_something_reads_them():
+    from dataclasses import replace
+
+    from posture_monitor.core.capture.sources import open_source
+    from posture_monitor.core.common.settings import AnalysisSettings, ExerciseSettings
+    from posture_monitor.core.posture.pipeline import PosePipeline
+
+    photo = FIXTURES / "seated_side_mit" / "straight_hf.jpg"
+    plain = AnalysisSettings(model="lite", classifier="none")
+    for settings, measured in ((plain, False), (replace(plain, angles=True), True),
+                               (replace(plain, mot=True), True),
+                               (replace(plain, exercise=ExerciseSettings("squat")), True)):
+        with PosePipeline(settings, sequence=False) as pipe, open_source(photo) as src:
+            result = pipe.process(src.read())
+        assert result.pose is not None
+        filled = [v for v in result.angles.values.values() if v is not None]
+        assert bool(filled) is measured, settings
+        if not measured:  # posture monitoring does not pay for them
+            assert result.angles.flags == ["not_measured"]

@@ -69,6 +69,7 @@ class PosePipeline:
         self._image_filter = OneEuroFilter(s.min_cutoff_hz, s.beta, s.d_cutoff_hz)
         self._world_filter = OneEuroFilter(s.min_cutoff_hz, s.beta, s.d_cutoff_hz)
         self._last_pose_t: float | None = None
+        self.measure_angles = self.angles_asked
 
     def process(self, frame: Frame) -> FrameResult:
         t0 = time.perf_counter()
@@ -82,9 +83,10 @@ class PosePipeline:
         measurement = measure(pose, width, height, self.settings.quality)
         if frame.image is None:
             measurement.flags = ["unreadable_image"]
-        # Joint angles in the same view as the metrics (movement analysis; cheap enough
-        # to run always, so the window can switch to an exercise at any moment).
-        angles = measure_joints(pose, width, height, measurement.view, self.settings.quality)
+        # Joint angles in the same view as the metrics, only when something reads them
+        # (--angles, --mot, an exercise): posture monitoring does not pay their 0.5 ms.
+        angles = (measure_joints(pose, width, height, measurement.view, self.settings.quality)
+                  if self.measure_angles else JointMeasurement(flags=["not_measured"]))
         classification = ABSTAIN
         if self.classifier is not None:
             classification = self.classifier.classify(pose, measurement, width, height)
@@ -98,6 +100,12 @@ class PosePipeline:
         t2 = time.perf_counter()
         return FrameResult(frame, pose, measurement, (t1 - t0) * 1e3, (t2 - t1) * 1e3,
                            classification, scores, alert, angles)
+
+    @property
+    def angles_asked(self) -> bool:
+        """The settings ask for joint angles (--angles, --mot or an exercise)."""
+        s = self.settings
+        return s.angles or s.mot or bool(s.exercise.name)
 
     def _alert_values(self, m: Measurement, c: Classification) -> dict[str, float | None]:
         values: dict[str, float | None] = dict(m.values)

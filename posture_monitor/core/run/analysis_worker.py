@@ -54,6 +54,8 @@ class AnalysisWorker:
         # Exercise mode: a squat is not a slouch. Alert events are not published (the
         # CSV's alert columns still say what the posture rules saw).
         self.alerts_paused = False
+        # Joint angles for exercise mode (the pipeline measures them only when asked).
+        self.measure_angles = False
         self.on_analysed: Callable[[Analysed], None] | None = None  # rates, for stats
         self.on_sink_error: Callable[[ResultSink, Exception], None] | None = None
         self.thread = threading.Thread(target=self._run, name="analysis", daemon=True)
@@ -111,6 +113,7 @@ class AnalysisWorker:
                     continue
                 t = captured.frame.time_s
                 self._apply_requests(pipeline, t)
+                pipeline.measure_angles = self.measure_angles or pipeline.angles_asked
                 result = pipeline.process(captured.frame)
                 item = Analysed(result, captured.t_capture, self._clock())
                 with self._sinks_lock:

@@ -223,6 +223,7 @@ class LiveEngine:
         sink = ExerciseSink(tracker, on_event=self._exercise_event)
         self._exercise, self._exercise_settings = sink, settings
         self.analysis.alerts_paused = True
+        self.analysis.measure_angles = True
         self.analysis.add_sink(sink)
         self.bus.publish(ev.ExerciseStarted(tracker.preset.name, tracker.preset.title,
                                             tracker.side))
@@ -237,6 +238,7 @@ class LiveEngine:
             return None
         self.analysis.remove_sink(sink)
         self.analysis.alerts_paused = False
+        self.analysis.measure_angles = False
         sink.close("complete")
         self.bus.publish(ev.ExerciseStopped(sink.summary))
         return sink.summary

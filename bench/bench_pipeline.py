@@ -58,8 +58,12 @@ def bare_loop(video: Path, model_path: Path) -> tuple[float, int]:
     return n / elapsed, n
 
 
-def our_pipeline(video: Path, model_name: str, out_dir: Path):
-    settings = AnalysisSettings(model=model_name)
+def our_pipeline(video: Path, model_name: str, out_dir: Path, exercise: str | None = None,
+                 angles: bool = False):
+    from posture_monitor.core.common.settings import ExerciseSettings
+
+    settings = AnalysisSettings(model=model_name, angles=angles,
+                                exercise=ExerciseSettings(name=exercise))
     model = resolve_pose_model(model_name)
     with open_source(video) as source:
         report = analyze_source(source, out_dir, "bench", settings, model,
@@ -72,21 +76,27 @@ def main() -> int:
     parser.add_argument("video", type=Path)
     parser.add_argument("--model", default="full", choices=["lite", "full"])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--exercise", default=None, help="also count this exercise "
+                        "(movement analysis: joint angles, repetitions, reps CSV)")
+    parser.add_argument("--angles", action="store_true", help="also write the angle columns")
     args = parser.parse_args()
     model = resolve_pose_model(args.model)
     bare, ours, reports = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
-        our_pipeline(args.video, args.model, Path(tmp))  # warm caches (file, model)
+        extra = (args.exercise, args.angles)
+        our_pipeline(args.video, args.model, Path(tmp), *extra)  # warm caches (file, model)
         for _ in range(args.repeats):
             fps, frames = bare_loop(args.video, model.path)
             bare.append(fps)
-            fps, report = our_pipeline(args.video, args.model, Path(tmp))
+            fps, report = our_pipeline(args.video, args.model, Path(tmp), *extra)
             ours.append(fps)
             reports.append(report)
     b, o = statistics.median(bare), statistics.median(ours)
     rep = reports[ours.index(o)] if o in ours else reports[-1]
+    what = (f", exercise {args.exercise}" if args.exercise else "") + (
+        ", angle columns" if args.angles else "")
     print(f"video: {args.video.name} ({frames} frames), model: {args.model}, "
-          f"repeats: {args.repeats}")
+          f"repeats: {args.repeats}{what}")
     print(f"bare MediaPipe loop : {b:6.1f} frames/s   (runs: "
           f"{', '.join(f'{x:.1f}' for x in bare)})")
     print(f"posture-monitor     : {o:6.1f} frames/s   (runs: "

@@ -151,3 +151,13 @@ def test_the_pipeline_measures_joint_angles_only_when_something_reads_them():
         assert bool(filled) is measured, settings
         if not measured:  # posture monitoring does not pay for them
             assert result.angles.flags == ["not_measured"]
+
+
+def test_the_reps_mot_holds_only_numeric_columns(squat_run):
+    out, _ = squat_run
+    header, reps = read_mot(out / "squat_side_barbell_reps.mot")
+    for text in ("view", "signal", "unit", "reason", "faults", "sides_from", "start_s"):
+        assert text not in header
+    assert {"rep", "complete", "range", "peak_velocity", "knee_flex_r_deg_max"} <= set(header)
+    rep = header.index("rep")
+    assert [r[rep] for r in reps] == [1.0, 2.0]

@@ -28,10 +28,6 @@ from posture_monitor.core.records.exercise_files import (
 from posture_monitor.core.records.recorder import SessionRecorder
 from posture_monitor.core.run.sinks import Analysed
 
-# Numeric per-repetition columns that go into <stem>_reps.mot (time = the start).
-_TEXT_COLUMNS = ("rep", "reason", "start_s", "view", "signal", "unit", "faults")
-
-
 def make_tracker(settings: ExerciseSettings) -> ExerciseTracker:
     preset = resolve_preset(settings.name, tuple(settings.joints), settings.target)
     return ExerciseTracker(preset, settings.side, dict(settings.thresholds))
@@ -94,8 +90,11 @@ class ExerciseSink:
         if "reps_csv" in self.files:
             written["reps_csv"] = str(write_reps_csv(self.files["reps_csv"], rows))
         if "reps_mot" in self.files:
-            cols = [c for c in dict.fromkeys(k for r in rows for k in r)
-                    if c not in _TEXT_COLUMNS]
+            # the numeric columns (text ones such as view or faults have no place in a
+            # Storage table); the start is the time column
+            cols = [c for c in dict.fromkeys(k for r in rows for k in r) if c != "start_s"
+                    and all(_number(r[c]) is not None for r in rows if r.get(c) is not None)
+                    and any(r.get(c) is not None for r in rows)]
             data = [[_number(r.get(c)) for c in cols] for r in rows]
             written["reps_mot"] = str(write_mot(self.files["reps_mot"], "repetitions",
                                                 [r["start_s"] for r in rows], cols, data))

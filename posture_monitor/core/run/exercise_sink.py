@@ -28,6 +28,7 @@ from posture_monitor.core.records.exercise_files import (
 from posture_monitor.core.records.recorder import SessionRecorder
 from posture_monitor.core.run.sinks import Analysed
 
+
 def make_tracker(settings: ExerciseSettings) -> ExerciseTracker:
     preset = resolve_preset(settings.name, tuple(settings.joints), settings.target)
     return ExerciseTracker(preset, settings.side, dict(settings.thresholds))

@@ -241,3 +241,16 @@ def test_a_form_condition_for_one_or_two_frames_raises_no_cue():
     trunk[int(3.0 * FPS):int(3.0 * FPS) + 2] = 70.0  # two frames of a landmark jump
     events = run_tracker(ExerciseTracker(PRESETS["squat"]), side_frames(t, knee, knee, trunk))
     assert not [e for e in events if isinstance(e, FormCue)]
+
+
+def test_a_long_session_keeps_a_bounded_number_of_frames_and_still_counts():
+    from posture_monitor.core.movement.tracker import KEEP_FRAMES
+
+    t = np.arange(0, 200, 1 / FPS)  # 200 s, a squat every 20 s
+    knee = np.full_like(t, 10.0)
+    for t0 in range(5, 200, 20):
+        knee += bump(t, float(t0), 2.0, 100.0, rest=0.0)
+    tracker = ExerciseTracker(PRESETS["squat"])
+    run_tracker(tracker, side_frames(t, knee, knee))
+    assert tracker.complete_count() == 10
+    assert len(tracker.times) <= 2 * KEEP_FRAMES + 1

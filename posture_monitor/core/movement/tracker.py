@@ -30,6 +30,9 @@ from posture_monitor.core.movement.kinematics import (
 from posture_monitor.core.movement.reps import Movement, RepCounter, RepRule
 
 SIDE_CHOICES = ("both", "left", "right")
+# Frames kept for the repetition under way (and for looking back to where it began):
+# trimmed to this many whenever twice as many are held and nothing is under way.
+KEEP_FRAMES = 900  # 30 s at 30 fps
 
 
 def view_family(view: str) -> str | None:
@@ -181,6 +184,8 @@ class ExerciseTracker:
         self.signal.append(value)
         self.values.append({c: values.get(c) for c in self.columns})
         events: list = []
+        if len(self.times) > 2 * KEEP_FRAMES and self.state == "rest":
+            self._trim()
         for fam, counter in self.counters.items():
             was = counter.state
             for movement in counter.update(t, value if fam == family else None):
@@ -191,6 +196,14 @@ class ExerciseTracker:
             elif counter.state != "rest" and self._moving == fam:
                 events += self._cues(self.watch.update(t, self.values[-1], _near(view)))
         return events
+
+    def _trim(self) -> None:
+        """Forget frames no repetition can reach any more (the window may count for
+        hours); the newest KEEP_FRAMES stay, enough for a repetition to look back to its
+        start."""
+        cut = len(self.times) - KEEP_FRAMES
+        for buffer in (self.times, self.views, self.signal, self.values):
+            del buffer[:cut]
 
     def finish(self) -> list:
         events = []

@@ -8,11 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from posture_monitor.core.measure.joints import (
-    ANGLE_COLUMNS,
-    JOINTS,
-    measure_joints,
-)
+from posture_monitor.core.measure.joint_angles import measure_joints
+from posture_monitor.core.measure.joints import ANGLE_COLUMNS, JOINTS
 from posture_monitor.core.measure.metrics import measure
 from posture_monitor.core.vision.landmarks import INDEX
 from tests.posegen import H, W, blank_pose, put

@@ -175,6 +175,19 @@ def _front_clip(request, tmp_path: Path) -> Path:
     return out
 
 
+def _wait_for_video(app, xvfb, tmp_path, timeout_s: float = 120.0):
+    """The first screenshot with video on the screen (the window shows first, then the
+    model loads), or the last one taken when `timeout_s` ran out."""
+    deadline, shot = time.monotonic() + timeout_s, None
+    while time.monotonic() < deadline:
+        assert app.poll() is None, app.communicate()[1]
+        shot = _screenshot(xvfb, tmp_path / "first.png", tmp_path)
+        if _video_area(shot).std() > 0.05:
+            break
+        time.sleep(1)
+    return shot
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Xvfb is Linux only")
 def test_window_draws_and_plays_on_a_real_x_server(xvfb, request, tmp_path):
@@ -184,14 +197,7 @@ def test_window_draws_and_plays_on_a_real_x_server(xvfb, request, tmp_path):
                            env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
     try:
-        # Wait until the video is on the screen (the window shows first, the model loads).
-        deadline, first = time.monotonic() + 120, None
-        while time.monotonic() < deadline:
-            assert app.poll() is None, app.communicate()[1]
-            first = _screenshot(xvfb, tmp_path / "first.png", tmp_path)
-            if _video_area(first).std() > 0.05:
-                break
-            time.sleep(1)
+        first = _wait_for_video(app, xvfb, tmp_path)
         assert first is not None and first.std() > 0.1, "nothing drawn on the X screen"
         assert _video_area(first).std() > 0.05, "the window shows no video"
         time.sleep(3)
@@ -224,13 +230,7 @@ def test_exercise_mode_counts_the_real_squats_on_a_real_x_server(xvfb, tmp_path)
                             "--exercise", "squat"], env=env, cwd=tmp_path,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline, first = time.monotonic() + 120, None
-        while time.monotonic() < deadline:
-            assert app.poll() is None, app.communicate()[1]
-            first = _screenshot(xvfb, tmp_path / "first.png", tmp_path)
-            if _video_area(first).std() > 0.05:
-                break
-            time.sleep(1)
+        first = _wait_for_video(app, xvfb, tmp_path)
         assert first is not None and _video_area(first).std() > 0.05, "no video shown"
         # The clip (20.5 s) holds its last frame at the end: the picture stops changing.
         shown, last = time.monotonic(), first

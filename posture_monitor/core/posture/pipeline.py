@@ -10,7 +10,7 @@ from posture_monitor.core.classify.classifier import ABSTAIN, Classification, Po
 from posture_monitor.core.classify.labels import LABEL_NAMES
 from posture_monitor.core.classify.scoring import SCORE_COLUMNS, ImbalanceScorer
 from posture_monitor.core.common.settings import AnalysisSettings
-from posture_monitor.core.measure.joints import JointMeasurement, measure_joints
+from posture_monitor.core.measure.joint_angles import JointMeasurement, measure_joints
 from posture_monitor.core.measure.metrics import Measurement, measure
 from posture_monitor.core.measure.person import person_position, person_scale
 from posture_monitor.core.posture.alerts import (

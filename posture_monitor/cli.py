@@ -60,9 +60,17 @@ def _add_movement_options(p: argparse.ArgumentParser) -> None:
     target = SETTINGS["rep_target_deg"]
     p.add_argument("--target", type=float, default=None, metavar="DEG",
                    help=f"{target.help} ({target.low:g}-{target.high:g} deg)")
+    p.add_argument("--gait", action="store_true",
+                   help="gait of a walker filmed from the side: writes <stem>_gait.csv "
+                   "(one row per step), <stem>_gait_cycles.csv (knee and hip curves of "
+                   "every stride) and a 'gait' object in the sidecar JSON")
+    height = SETTINGS["height_cm"]
+    p.add_argument("--height-cm", type=float, default=None, metavar="CM",
+                   help=f"with --gait: {height.help} ({height.low:g}-{height.high:g} cm)")
     p.add_argument("--mot", action="store_true",
                    help="also write OpenSim .mot tables: <stem>_angles.mot (every frame's "
-                   "joint angles) and, with --exercise, <stem>_reps.mot")
+                   "joint angles), with --exercise <stem>_reps.mot, with --gait "
+                   "<stem>_gait.mot (the walker's hip, knee and ankle angles)")
 
 
 def parse_seconds_window(text: str) -> tuple[float, float]:
@@ -258,6 +266,23 @@ def _exercise_settings(args: argparse.Namespace):
     return ExerciseSettings(name=name, side=args.side, joints=joints, target=args.target)
 
 
+def _gait_settings(args: argparse.Namespace):
+    """--gait and --height-cm, checked now (one line and exit 2 for a mistake)."""
+    from posture_monitor.core.common.settings import GaitSettings
+
+    height = getattr(args, "height_cm", None)
+    if not getattr(args, "gait", False):
+        if height is not None:
+            raise UserError("--height-cm goes with --gait")
+        return GaitSettings()
+    if height is not None:
+        try:
+            SETTINGS["height_cm"].check(height, "--height-cm")
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    return GaitSettings(enabled=True, height_cm=height)
+
+
 def _settings(args: argparse.Namespace):
     from posture_monitor.core.common.settings import (
         AlertSettings,
@@ -273,7 +298,8 @@ def _settings(args: argparse.Namespace):
                             classifier=args.classifier,
                             alerts=AlertSettings(onset_s=args.onset),
                             angles=args.angles, mot=getattr(args, "mot", False),
-                            exercise=_exercise_settings(args))
+                            exercise=_exercise_settings(args),
+                            gait=_gait_settings(args))
     return replace(base, smoothing=SmoothingSettings(enabled=not args.no_smooth))
 
 

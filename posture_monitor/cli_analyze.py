@@ -34,8 +34,10 @@ RESULT_SUFFIXES = (".csv", ".json")
 
 def _result_suffixes(settings) -> tuple[str, ...]:
     from posture_monitor.core.run.exercise_sink import extra_suffixes
+    from posture_monitor.core.run.gait_sink import gait_suffixes
 
-    return RESULT_SUFFIXES + extra_suffixes(bool(settings.exercise.name), settings.mot)
+    return (RESULT_SUFFIXES + extra_suffixes(bool(settings.exercise.name), settings.mot)
+            + gait_suffixes(settings.gait.enabled, settings.mot))
 
 
 def _check_outputs(out_dir: Path, stems: list[str], overwrite: bool,
@@ -63,9 +65,16 @@ def _summary_line(name: str, report) -> str:
         e = report.exercise
         exercise = (f"; {e['title']}: {e['reps']} complete repetitions"
                     f"{', ' + str(e['incomplete']) + ' incomplete' if e['incomplete'] else ''}")
+    gait = ""
+    if report.gait is not None:
+        g = report.gait
+        cadence = g.get("cadence_steps_per_min")
+        gait = (f"; gait: {g['steps']} steps"
+                + (f", cadence {cadence:.0f} steps/min" if cadence else "")
+                + (f" ({g['withheld']})" if g.get("withheld") else ""))
     return (f"{name}: {report.frames} frames, person in {report.with_pose} ({views})"
             f"{'; medians ' + medians if medians else ''}"
-            f"{'; posture ' + postures if postures else ''}{baseline}{exercise} -> "
+            f"{'; posture ' + postures if postures else ''}{baseline}{exercise}{gait} -> "
             f"{report.csv_path}")
 
 

@@ -76,6 +76,12 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     # None: the exercise's own target (core/movement/exercises.py, with its source).
     Setting("rep_target_deg", None, 5, 180, "deg",
             "Range from rest that makes a repetition complete; empty: the exercise's own."),
+    # Adults and children walking on their own: 50 cm (a toddler) to 250 cm.
+    Setting("height_cm", None, 50, 250, "cm",
+            "The walker's height: gait step lengths in metres too (leg length = 0.491 x "
+            "height, Winter 2009); empty: step lengths in leg lengths only."),
+    Setting("max_people", 1, 1, 10, "",
+            "People the pose model looks for; the one measured is chosen among them."),
 )}
 
 
@@ -139,6 +145,14 @@ class ExerciseSettings:
 
 
 @dataclass(frozen=True)
+class GaitSettings:
+    """Gait analysis of a walker seen from the side (core/movement/gait.py)."""
+
+    enabled: bool = False
+    height_cm: float | None = SETTINGS["height_cm"].default  # step length in metres too
+
+
+@dataclass(frozen=True)
 class AnalysisSettings:
     model: str = "full"
     classifier: str = "default"  # "default" (shipped), "none", or a .tflite path
@@ -153,6 +167,15 @@ class AnalysisSettings:
     angles: bool = False  # write the joint-angle columns too (core/measure/joints.py)
     mot: bool = False  # also write OpenSim .mot files of the angles (and repetitions)
     exercise: ExerciseSettings = field(default_factory=ExerciseSettings)
+    gait: GaitSettings = field(default_factory=GaitSettings)
+    # people the pose model looks for; the measured one is chosen among them
+    # (core/vision/people.py). Gait looks for at least 2: the walker may not be the
+    # first person found.
+    max_people: int = 1
+
+    @property
+    def people_sought(self) -> int:
+        return max(self.max_people, 2 if self.gait.enabled else 1)
 
     def to_dict(self) -> dict:
         return asdict(self)

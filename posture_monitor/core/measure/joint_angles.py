@@ -13,7 +13,13 @@ import numpy as np
 
 from posture_monitor.core.common.settings import QualitySettings
 from posture_monitor.core.measure.definitions import FRONTAL_VIEWS, SIDE_VIEWS
-from posture_monitor.core.measure.joints import ANGLE_COLUMNS, JOINTS, SIDES, JointDef
+from posture_monitor.core.measure.joints import (
+    ANGLE_COLUMNS,
+    JOINT_BY_NAME,
+    JOINTS,
+    SIDES,
+    JointDef,
+)
 from posture_monitor.core.vision.landmarks import INDEX
 from posture_monitor.core.vision.pose import Pose
 
@@ -119,6 +125,13 @@ def _flexion(kind: str, p: list[np.ndarray], forward: float) -> float | None:
         d = b - a
         return math.degrees(math.atan2(d[0], d[1]))
     raise ValueError(kind)
+
+
+def sagittal_angle(joint: str, points: list[np.ndarray], forward: float) -> float | None:
+    """A sagittal angle of the table (knee_flex, hip_flex, ankle_dorsi, ...) from the
+    caller's own 2D points (pixels, y up) in the table's order: for analyses that hold
+    repaired landmarks (gait). Same definition and sign as the CSV's columns."""
+    return _flexion(JOINT_BY_NAME[joint].kind, points, forward)
 
 
 def _frontal(kind: str, p: list[np.ndarray], side: str | None, left_dir: float,

@@ -20,6 +20,7 @@ from posture_monitor.core.posture.alerts import (
     label_rules,
 )
 from posture_monitor.core.vision.model_files import ModelFile, resolve_pose_model
+from posture_monitor.core.vision.people import PeopleTracker, Person, PersonChooser
 from posture_monitor.core.vision.pose import Pose, PoseEstimator
 from posture_monitor.core.vision.smoothing import OneEuroFilter
 
@@ -42,6 +43,10 @@ class FrameResult:
         default_factory=lambda: dict.fromkeys(SCORE_COLUMNS))
     alert: AlertUpdate | None = None  # None for independent photos
     angles: JointMeasurement = field(default_factory=JointMeasurement)
+    # everyone found in the frame, numbered across frames (unsmoothed landmarks), and the
+    # number of the one measured above
+    people: tuple[Person, ...] = ()
+    person_id: int | None = None
 
 
 class PosePipeline:
@@ -58,7 +63,10 @@ class PosePipeline:
         # Independent photos: each one scored on its own, no smoothing across them.
         tau = self.settings.score_time_constant_s if sequence else 1e-6
         self._scorer = ImbalanceScorer(time_constant_s=tau)
-        self._estimator = PoseEstimator(self.model, video_mode=sequence)
+        self._estimator = PoseEstimator(self.model, video_mode=sequence,
+                                        max_people=self.settings.people_sought)
+        self._people = PeopleTracker() if sequence else None
+        self._chooser = PersonChooser()
         self.baseline = None
         # Alerts need time: only for sequences (video, camera), never across photos.
         self.alerts = (AlertEngine(label_rules(self.label_thresholds()), self.settings.alerts)
@@ -69,17 +77,29 @@ class PosePipeline:
         self._image_filter = OneEuroFilter(s.min_cutoff_hz, s.beta, s.d_cutoff_hz)
         self._world_filter = OneEuroFilter(s.min_cutoff_hz, s.beta, s.d_cutoff_hz)
         self._last_pose_t: float | None = None
+        self._measured_id: int | None = None
         self.measure_angles = self.angles_asked
 
     def process(self, frame: Frame) -> FrameResult:
         t0 = time.perf_counter()
-        pose = None
+        pose, people, person_id = None, (), None
+        height, width = frame.image.shape[:2] if frame.image is not None else (1, 1)
         if frame.image is not None:
-            pose = self._estimator.estimate(frame.image, frame.time_s)
+            found = self._estimator.estimate_all(frame.image, frame.time_s)
+            if self._people is not None:
+                self._people.aspect = width / height
+                people = tuple(self._people.update(found, frame.time_s))
+                chosen = self._chooser.choose(list(people))
+                if chosen is not None:
+                    if chosen.id != self._measured_id:
+                        self._last_pose_t = None  # smoothing never mixes two people
+                    pose, person_id = chosen.pose, chosen.id
+                    self._measured_id = chosen.id
+            elif found:
+                pose = found[0]
         t1 = time.perf_counter()
         if pose is not None and self._smooth:
             pose = self._smoothed(pose, frame.time_s)
-        height, width = frame.image.shape[:2] if frame.image is not None else (1, 1)
         measurement = measure(pose, width, height, self.settings.quality)
         if frame.image is None:
             measurement.flags = ["unreadable_image"]
@@ -99,7 +119,7 @@ class PosePipeline:
                                        self._alert_values(measurement, classification))
         t2 = time.perf_counter()
         return FrameResult(frame, pose, measurement, (t1 - t0) * 1e3, (t2 - t1) * 1e3,
-                           classification, scores, alert, angles)
+                           classification, scores, alert, angles, people, person_id)
 
     @property
     def angles_asked(self) -> bool:

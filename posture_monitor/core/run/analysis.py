@@ -20,6 +20,7 @@ from posture_monitor.core.common.settings import AnalysisSettings
 from posture_monitor.core.measure.definitions import METRIC_COLUMNS
 from posture_monitor.core.posture.baseline import Baseline, WindowCalibration, camera_info
 from posture_monitor.core.posture.pipeline import PosePipeline
+from posture_monitor.core.run.gait_sink import GaitSink, gait_files
 from posture_monitor.core.run.exercise_sink import (
     AnglesMotSink,
     ExerciseSink,
@@ -54,6 +55,7 @@ class AnalysisReport:
     alerts: int = 0  # alerts started
     baseline: dict | None = None  # what the sidecar records of --baseline-from
     exercise: dict | None = None  # the sidecar's exercise object (--exercise)
+    gait: dict | None = None  # the sidecar's gait object (--gait)
 
 
 def baseline_record(baseline: Baseline, window: tuple[float, float], mode: str,
@@ -207,6 +209,12 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
             movement.append(exercise)
         if settings.mot:
             movement.append(AnglesMotSink(files["angles_mot"], recorder))
+        gait = None
+        if settings.gait.enabled:
+            session = next((s for s in sinks if isinstance(s, StoredSession)), None)
+            gait = GaitSink(settings.gait, recorder,
+                            gait_files(out_dir, stem, True, settings.mot), session=session)
+            movement.append(gait)
         writers: list[ResultSink] = [*movement, RecorderSink(recorder), *sinks]
         capture = CaptureWorker(source, reopen, on_status=on_status)
         try:
@@ -253,6 +261,8 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
         _close_all([*writers, stats], "complete", quiet=False)
     if exercise is not None:
         report.exercise = exercise.summary
+    if gait is not None:
+        report.gait = gait.summary
     report.wall_s = time.perf_counter() - t_start
     report.stage_ms = {"decode": capture.decode_ms, **stats.stage, "write": write_ms}
     if capture.newest_wins:

@@ -138,6 +138,16 @@ class ExerciseStopped(Event):
     summary: dict  # the tracker's summary (the sidecar's `exercise` object)
 
 
+@dataclass(frozen=True)
+class GaitUpdated(Event):
+    """The gait analysis redone on the walk so far (t = stream time), or the final one
+    when the source ended or gait mode stopped (t = None). `result` holds the events,
+    steps and stride curves (core/movement/gait.GaitResult), None when nobody walked."""
+    t: float | None
+    result: object
+    summary: dict
+
+
 Handler = Callable[[Event], None]
 
 

@@ -89,6 +89,7 @@ class StoredSession:
         self.writer = None
         self.csv_path = csv_path
         self.exercise: dict | None = None  # an exercise's summary, set before close
+        self.gait: dict | None = None  # the gait object (GaitSink), set before close
 
     def _stored(self, call, *args):
         try:

@@ -1,4 +1,4 @@
-"""MediaPipe Pose (tasks API) for one person, returning plain numpy arrays.
+"""MediaPipe Pose (tasks API) for one or several people, returning plain numpy arrays.
 
 VIDEO mode is used for sequences: MediaPipe then tracks the person between frames
 instead of re-detecting, which is both faster and steadier; it needs strictly
@@ -49,7 +49,7 @@ class PoseEstimator:
 
     def __init__(self, model: ModelFile, video_mode: bool = True,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
-                 min_presence_confidence: float = 0.5) -> None:
+                 min_presence_confidence: float = 0.5, max_people: int = 1) -> None:
         from posture_monitor.core.vision.mediapipe_import import import_mediapipe
 
         mp, BaseOptions, vision = import_mediapipe()  # heavy: kept out of module import
@@ -57,10 +57,13 @@ class PoseEstimator:
         self._mp = mp
         self.model = model
         self.video_mode = video_mode
+        # More than one person costs time: MediaPipe then runs its person detector on
+        # every frame where fewer than max_people are tracked (one person in view: all).
+        self.max_people = max(1, int(max_people))
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(model.path)),
             running_mode=vision.RunningMode.VIDEO if video_mode else vision.RunningMode.IMAGE,
-            num_poses=1,
+            num_poses=self.max_people,
             min_pose_detection_confidence=min_detection_confidence,
             min_tracking_confidence=min_tracking_confidence,
             min_pose_presence_confidence=min_presence_confidence,
@@ -81,16 +84,22 @@ class PoseEstimator:
 
     def estimate(self, image_bgr: np.ndarray, time_s: float) -> Pose | None:
         """Landmarks of the most prominent person, or None when nobody is found."""
+        people = self.estimate_all(image_bgr, time_s)
+        return people[0] if people else None
+
+    def estimate_all(self, image_bgr: np.ndarray, time_s: float) -> list[Pose]:
+        """Landmarks of everyone found (up to max_people), in MediaPipe's order (which is
+        not an identity: core/vision/people.py keeps one across frames)."""
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
         if self._quiet_frames_left > 0:
             with quiet_native_stderr():
                 pose = self._detect(mp_image, time_s)
-            self._quiet_frames_left = 0 if pose is not None else self._quiet_frames_left - 1
+            self._quiet_frames_left = 0 if pose else self._quiet_frames_left - 1
             return pose
         return self._detect(mp_image, time_s)
 
-    def _detect(self, mp_image, time_s: float) -> Pose | None:
+    def _detect(self, mp_image, time_s: float) -> list[Pose]:
         if self.video_mode:
             # Strictly increasing integer milliseconds, whatever the source's clock does.
             ms = max(int(round(time_s * 1000.0)), self._last_ms + 1)
@@ -98,9 +107,8 @@ class PoseEstimator:
             result = self._landmarker.detect_for_video(mp_image, ms)
         else:
             result = self._landmarker.detect(mp_image)
-        if not result.pose_landmarks:
-            return None
-        return _to_arrays(result.pose_landmarks[0], result.pose_world_landmarks[0])
+        return [_to_arrays(image, world) for image, world
+                in zip(result.pose_landmarks, result.pose_world_landmarks, strict=True)]
 
     def close(self) -> None:
         if self._landmarker is not None:

@@ -238,8 +238,8 @@ def _summary(prep: Prepared, passes: list[Pass], reason: list[str | None],
             "ratio_pct": "min(L, R) / max(L, R) x 100 (100 = symmetric)"},
         "events": {"heel_strikes": len(hs),
                    "toe_offs": sum(1 for e in events if e.kind == "toe_off"),
-                   "not_alternating": sum(1 for a, b in zip(feet_in_order, feet_in_order[1:])
-                                          if a == b),
+                   "not_alternating": sum(1 for a, b in zip(feet_in_order, feet_in_order[1:],
+                                                            strict=False) if a == b),
                    "leg_label_swaps_repaired_frames": int(prep.swapped.sum())},
         "curves": {f"{j}_deg": {f: _curve_stats(curves[j][f]) for f in FEET}
                    for j in CURVE_JOINTS},

@@ -24,6 +24,14 @@ PEAK_HALF_WINDOW_S = 0.2
 PROMINENCE_WINDOW_S = 0.5
 MIN_PROMINENCE = 0.1
 
+# A foot never moves backwards in the room (it stands or swings forwards): an extreme
+# made by a misplaced or mislabelled foot (a jump in the landmarks) shows as the part
+# moving backwards (smoothed as the signal) faster than the hips move forwards, or than
+# BACKWARD_MIN leg lengths per second for a slow walker (landmark jitter alone),
+# within +-BACKWARD_WINDOW_S.
+BACKWARD_WINDOW_S = 0.1
+BACKWARD_MIN = 1.0
+
 _HEEL, _TOE = LEG_PARTS.index("heel"), LEG_PARTS.index("foot_index")
 
 
@@ -65,16 +73,34 @@ def _extremes(x: np.ndarray, fps: float) -> list[float]:
     return out
 
 
+def _moves_backwards(prep: Prepared, p: Pass, foot: int, part: int, frame: float,
+                     hip_speed: float) -> bool:
+    k = max(1, int(round(BACKWARD_WINDOW_S * prep.fps)))
+    i = int(round(frame))
+    lo, hi = max(p.start, i - k), min(p.stop - 1, i + k)
+    x = smooth(prep.legs[p.start:p.stop, foot, part, 0] * p.direction,
+               int(round(SMOOTH_S * prep.fps)))[lo - p.start:hi - p.start + 1]
+    v = np.diff(x) / np.diff(prep.t[lo:hi + 1])
+    limit = max(hip_speed, BACKWARD_MIN * prep.leg_length_px)
+    return bool(len(v) and v.min() < -limit)
+
+
 def detect_events(prep: Prepared, passes: list[Pass]) -> list[GaitEvent]:
     events: list[GaitEvent] = []
     rows = np.arange(len(prep.t), dtype=float)
     for no, p in enumerate(passes, start=1):
+        pelvis = prep.legs[p.start:p.stop, :, 0, 0].mean(axis=1)
+        span = prep.t[p.stop - 1] - prep.t[p.start]
+        hip_speed = abs(pelvis[-1] - pelvis[0]) / span if span > 0 else 0.0
         for f, foot in enumerate(FEET):
             heel = forward_of_pelvis(prep, p, f, _HEEL)
             toe = forward_of_pelvis(prep, p, f, _TOE)
-            for kind, signal in (("heel_strike", heel), ("toe_off", -toe)):
+            for kind, signal, part in (("heel_strike", heel, _HEEL),
+                                       ("toe_off", -toe, _TOE)):
                 for pos in _extremes(signal, prep.fps):
                     frame = p.start + pos
+                    if _moves_backwards(prep, p, f, part, frame, hip_speed):
+                        continue
                     t = float(np.interp(frame, rows, prep.t))
                     events.append(GaitEvent(kind, foot, t, frame, no))
     return sorted(events, key=lambda e: (e.time_s, e.kind))

@@ -60,8 +60,10 @@ class Prepared:
 def _leg_length(legs: np.ndarray) -> float | None:
     thigh = np.linalg.norm(legs[:, :, 0] - legs[:, :, 1], axis=-1)
     shank = np.linalg.norm(legs[:, :, 1] - legs[:, :, 2], axis=-1)
-    per_frame = np.nanmean(thigh + shank, axis=1) if len(legs) else np.array([])
-    per_frame = per_frame[np.isfinite(per_frame)]
+    both = thigh + shank  # (n, 2); NaN where a knee was hidden
+    seen = np.isfinite(both)
+    per_frame = np.where(seen, both, 0.0).sum(axis=1)[seen.any(axis=1)] / seen.sum(
+        axis=1)[seen.any(axis=1)]
     return float(np.median(per_frame)) if len(per_frame) else None
 
 
@@ -74,7 +76,13 @@ def prepare(track: WalkerTrack) -> Prepared:
     x, y = legs[..., 0], legs[..., 1]
     out_of_frame = ((x < EDGE_MARGIN * track.width) | (x > (1 - EDGE_MARGIN) * track.width)
                     | (y < 0) | (y > track.height)).any(axis=(1, 2))
-    hidden = (vis < MIN_VISIBILITY).any(axis=(1, 2))
+    # the events need the hips and feet; a hidden knee (the far one, behind the near
+    # leg) only leaves that leg's angles empty
+    low = vis < MIN_VISIBILITY
+    knee = LEG_PARTS.index("knee")
+    legs[:, :, knee][low[:, :, knee]] = np.nan
+    low[:, :, knee] = False
+    hidden = low.any(axis=(1, 2))
     for i in range(n):
         if out_of_frame[i]:
             reason[i] = "entering_or_leaving_frame"
@@ -235,18 +243,22 @@ def walking_passes(prep: Prepared) -> tuple[list[Pass], list[str | None]]:
         return [], reason
     pelvis = prep.legs[:, :, 0, 0].mean(axis=1)
     speed = np.full(n, np.nan)
-    # hip speed over half a second: the sway within a stride averages out
-    half = max(1, int(round(0.25 * prep.fps)))
-    for i in range(n):
-        lo, hi = max(0, i - half), min(n - 1, i + half)
-        if prep.usable[lo] and prep.usable[hi] and hi > lo and prep.usable[lo:hi + 1].all():
-            speed[i] = (pelvis[hi] - pelvis[lo]) / (prep.t[hi] - prep.t[lo])
+    # hip speed over half a second (a line through the usable frames there): the sway
+    # within a stride averages out, and one unusable frame does not stop a pass
+    half = 0.25
+    for i in np.flatnonzero(prep.usable):
+        near = np.abs(prep.t - prep.t[i]) <= half + 1e-9
+        near &= prep.usable
+        tt, xx = prep.t[near], pelvis[near]
+        if len(tt) >= 3 and tt[-1] - tt[0] >= 0.8 * half:
+            dt = tt - tt.mean()
+            speed[i] = float(np.dot(dt, xx - xx.mean()) / np.dot(dt, dt))
     speed /= prep.leg_length_px
     direction = np.where(speed >= MIN_WALK_SPEED, 1, np.where(speed <= -MIN_WALK_SPEED, -1, 0))
     passes: list[Pass] = []
     i = 0
     while i < n:
-        if not prep.usable[i] or direction[i] == 0:
+        if not prep.usable[i] or direction[i] == 0:  # (a NaN speed is 0 here)
             if reason[i] is None:
                 reason[i] = "not_walking"
             i += 1

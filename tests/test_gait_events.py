@@ -156,3 +156,33 @@ def test_step_rows_say_why_a_value_is_missing():
     for r in complete:
         assert r["stance_pct"] + r["swing_pct"] == pytest.approx(100.0)
         assert math.isclose(r["stride_time_s"], r["stance_s"] + r["swing_s"])
+
+
+def test_a_missed_heel_strike_leaves_the_steps_around_it_empty(monkeypatch):
+    """Two heel strikes of one foot in a row (the other foot's was missed, as a noisy
+    model does): neither starts or ends a step, and the figures leave them out."""
+    import posture_monitor.core.movement.gait as gait
+
+    real = gait.detect_events
+    dropped = []
+
+    def missing_one(prep, passes):
+        events = real(prep, passes)
+        right = [e for e in events if e.kind == "heel_strike" and e.foot == "right"]
+        dropped.append(right[1])
+        return [e for e in events if e is not right[1]]
+
+    monkeypatch.setattr(gait, "detect_events", missing_one)
+    result = gait.analyse_gait(walk(noise_px=1.0)[0])
+    rows = result.steps
+    k = next(i for i, r in enumerate(rows) if r["heel_strike_s"] > dropped[0].time_s)
+    before, after = rows[k - 1], rows[k]
+    assert before["foot"] == after["foot"] == "left"
+    for r in (before, after):
+        assert "not_alternating" in r["reason"] and "step_time_s" not in r
+        assert "stride_time_s" not in r
+    # the step times that are left are all true ones (0.6 s)
+    times = [r["step_time_s"] for r in rows if "step_time_s" in r]
+    assert times and all(abs(t - 0.6) < 1 / 30 for t in times)
+    assert result.summary["cadence_steps_per_min"] == pytest.approx(100, rel=0.02)
+    assert result.summary["events"]["not_alternating"] == 1

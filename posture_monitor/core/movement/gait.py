@@ -97,6 +97,10 @@ def _steps(prep: Prepared, passes: list[Pass], events: list[GaitEvent],
     for no, p in enumerate(passes, start=1):
         hs = [e for e in events if e.pass_no == no and e.kind == "heel_strike"]
         to = [e for e in events if e.pass_no == no and e.kind == "toe_off"]
+        # two heel strikes of one foot in a row: one of them is false or the other
+        # foot's was missed; neither can be trusted to start or end a step
+        suspect = {k for k in range(len(hs) - 1) if hs[k].foot == hs[k + 1].foot}
+        suspect |= {k + 1 for k in suspect}
         for k, e in enumerate(hs):
             f = FEET.index(e.foot)
             other = FEET[1 - f]
@@ -107,14 +111,14 @@ def _steps(prep: Prepared, passes: list[Pass], events: list[GaitEvent],
             prev = hs[k - 1] if k > 0 else None
             if prev is None:
                 reasons.append("first_heel_strike_of_pass")
-            elif prev.foot == e.foot:
+            elif k in suspect or k - 1 in suspect:
                 reasons.append("not_alternating")
             else:
                 row["step_time_s"] = e.time_s - prev.time_s
             # the stride: this heel strike, the other foot's, then this foot's again
             end = None
             if k + 2 < len(hs):
-                if hs[k + 1].foot == other and hs[k + 2].foot == e.foot:
+                if not suspect & {k, k + 1, k + 2}:
                     end = hs[k + 2]
                 else:
                     reasons.append("not_alternating")

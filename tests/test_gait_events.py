@@ -180,7 +180,7 @@ def test_a_missed_heel_strike_leaves_the_steps_around_it_empty(monkeypatch):
     assert before["foot"] == after["foot"] == "left"
     for r in (before, after):
         assert "not_alternating" in r["reason"] and "step_time_s" not in r
-        assert "stride_time_s" not in r
+        assert "stride_time_s" not in r and "step_length_leg" not in r
     # the step times that are left are all true ones (0.6 s)
     times = [r["step_time_s"] for r in rows if "step_time_s" in r]
     assert times and all(abs(t - 0.6) < 1 / 30 for t in times)

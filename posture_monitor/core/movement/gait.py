@@ -144,8 +144,9 @@ def _steps(prep: Prepared, passes: list[Pass], events: list[GaitEvent],
                     row["stance_pct"] = 100.0 * row["stance_s"] / row["stride_time_s"]
                     row["swing_pct"] = 100.0 - row["stance_pct"]
             step = p.direction * (_heel_x(prep, e.frame, f) - _heel_x(prep, e.frame, 1 - f))
-            row["step_length_leg"] = step / prep.leg_length_px
-            if height_cm is not None:
+            if k not in suspect:  # a false heel strike would give a false length
+                row["step_length_leg"] = step / prep.leg_length_px
+            if height_cm is not None and "step_length_leg" in row:
                 row["step_length_m"] = (row["step_length_leg"] * LEG_LENGTH_PER_HEIGHT
                                         * height_cm / 100.0)
             row["_frame"] = e.frame

@@ -186,3 +186,25 @@ def test_a_missed_heel_strike_leaves_the_steps_around_it_empty(monkeypatch):
     assert times and all(abs(t - 0.6) < 1 / 30 for t in times)
     assert result.summary["cadence_steps_per_min"] == pytest.approx(100, rel=0.02)
     assert result.summary["events"]["not_alternating"] == 1
+
+
+def test_there_and_back_gives_two_passes_and_the_turn_is_flagged():
+    from posture_monitor.core.movement.gait_signals import WalkerTrack
+
+    there, truth_a = walk(seconds=4.0, direction=-1, start_x=1500.0)
+    end_x = there.px[-1, 23, 0]
+    back, truth_b = walk(seconds=4.0, direction=1, start_x=end_x)
+    pause = np.repeat(there.px[-1:], 30, axis=0)  # one second standing at the turn
+    dt = 1 / 30
+    t = np.concatenate([there.t, there.t[-1] + dt * np.arange(1, 31),
+                        there.t[-1] + 30 * dt + dt + back.t])
+    track = WalkerTrack(t, np.concatenate([there.px, pause, back.px]),
+                        np.full((len(t), 33), 0.95), there.width, there.height)
+    result = analyse_gait(track)
+    passes = result.summary["passes"]
+    assert [p["direction"] for p in passes] == ["right_to_left", "left_to_right"]
+    assert all(p["heel_strikes"] >= 4 for p in passes)
+    turn = [f for f in result.summary["flagged"] if f["reason"] == "not_walking"]
+    assert any(f["from_s"] <= 4.3 and f["to_s"] >= 4.7 for f in turn)
+    assert result.summary["cadence_steps_per_min"] == pytest.approx(100, rel=0.02)
+    assert {r["pass"] for r in result.steps} == {1, 2}

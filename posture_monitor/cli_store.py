@@ -60,11 +60,14 @@ def _add_goal_parsers(sub) -> None:
                            "how far the latest visit is from each")
     gsub = goals.add_subparsers(dest="action", required=True, parser_class=type(goals))
     gset = gsub.add_parser("set", help="e.g. goals set P001 squat knee_flex_r_deg_max 110 "
-                           "--at-least")
+                           "--at-least, or goals set P001 gait "
+                           "step_time_symmetry_ratio_pct 90 --at-least")
     gset.add_argument("patient", metavar="PATIENT")
-    gset.add_argument("exercise", metavar="EXERCISE", help="an exercise preset, e.g. squat")
+    gset.add_argument("exercise", metavar="EXERCISE", help="an exercise preset, e.g. "
+                      "squat, or gait (sessions analysed with --gait)")
     gset.add_argument("measure", metavar="MEASURE", help="e.g. range, knee_flex_r_deg_max, "
-                      "range_symmetry_pct (a wrong name lists the valid ones)")
+                      "range_symmetry_pct; for gait e.g. cadence_steps_per_min, "
+                      "step_time_symmetry_ratio_pct (a wrong name lists the valid ones)")
     gset.add_argument("value", metavar="VALUE", help="in the measure's unit (deg, %%, s)")
     way = gset.add_mutually_exclusive_group(required=True)
     way.add_argument("--at-least", dest="direction", action="store_const", const="at_least")
@@ -113,6 +116,11 @@ def run(args: argparse.Namespace) -> int:
             exercise = _shown_exercise(store, args.id)
             if exercise is not None:
                 session["exercise"] = exercise
+            from posture_monitor.core.records.gait_store import gait_of
+
+            gait = gait_of(store, args.id)
+            if gait is not None:
+                session["gait"] = gait
             print(json.dumps(session, indent=2, default=str))
             return 0
         if args.action == "export":
@@ -182,12 +190,17 @@ def _shown_exercise(store, session_id: int) -> dict | None:
 
 def _goals(store, args) -> int:
     from posture_monitor.core.records import exercise_store as es
+    from posture_monitor.core.records import gait_store as gs
 
     if args.action == "set":
-        gid = es.set_goal(store, args.patient, args.exercise, args.measure, args.direction,
-                          args.value, args.note)
+        if args.exercise == gs.GAIT:  # gait is no exercise preset: its own measures
+            gid = gs.set_goal(store, args.patient, args.measure, args.direction, args.value,
+                              args.note)
+        else:
+            gid = es.set_goal(store, args.patient, args.exercise, args.measure,
+                              args.direction, args.value, args.note)
         print(f"goal {gid} of patient {printable(args.patient)}: {args.exercise}: "
-              f"{es.goal_text(es.goal(store, gid))}")
+              f"{gs.goal_text(es.goal(store, gid))}")
         return 0
     if args.action == "list":
         if store.patient(args.patient) is None:
@@ -197,7 +210,7 @@ def _goals(store, args) -> int:
         return 0
     g = es.goal(store, args.id)  # an unknown id: one line, exit 2
     what = (f"goal {g['id']} of patient {printable(g['patient_id'])} ({g['preset']}: "
-            f"{es.goal_text(g)})")
+            f"{gs.goal_text(g)})")
     if not _confirmed(what, args.yes):
         return 1
     es.delete_goal(store, args.id)
@@ -206,18 +219,22 @@ def _goals(store, args) -> int:
 
 
 def _print_goals(store, patient: str, preset: str | None) -> None:
+    from posture_monitor.core.records import exercise_progress as xp
     from posture_monitor.core.records import exercise_store as es
-    from posture_monitor.core.records.exercise_progress import goal_status
+    from posture_monitor.core.records import gait_progress as gp
+    from posture_monitor.core.records import gait_store as gs
 
     found = es.goals(store, patient, preset)
     if not found:
         print(f"no goals for patient {printable(patient)}")
     visits: dict[str, list[dict]] = {}
     for g in found:
+        gait = g["preset"] == gs.GAIT
         if g["preset"] not in visits:
-            visits[g["preset"]] = es.exercise_sessions(store, patient, g["preset"])
-        progress = goal_status(g, visits[g["preset"]])
-        print(f"{g['id']}\t{g['preset']}\t{es.goal_text(g)}\t{progress.text}")
+            visits[g["preset"]] = (gs.gait_sessions(store, patient) if gait
+                                   else es.exercise_sessions(store, patient, g["preset"]))
+        progress = (gp if gait else xp).goal_status(g, visits[g["preset"]])
+        print(f"{g['id']}\t{g['preset']}\t{gs.goal_text(g)}\t{progress.text}")
 
 
 def _note_changed_csv(session: dict) -> None:
@@ -259,9 +276,11 @@ def _export(store, session_id: int, path: Path, anonymize: bool,
 
 
 def _report(store, args) -> int:
+    from posture_monitor.core.records.gait_store import GAIT, gait_of
     from posture_monitor.core.records.outputs import check_output_file
     from posture_monitor.core.records.report import patient_report, session_report
     from posture_monitor.core.records.report_exercise import histories, session_exercise
+    from posture_monitor.core.records.report_gait import gait_history
 
     store.check_integrity()  # a damaged file: one line (keep a copy), not a wrong report
     if args.session is not None:
@@ -270,9 +289,12 @@ def _report(store, args) -> int:
         _note_changed_csv(session)
         history = list(reversed(store.sessions(session["patient_id"])))
         exercise, exercises = session_exercise(store, session)
+        gait = (gait_history(store, session["patient_id"], args.session)
+                if gait_of(store, args.session) is not None else None)
         _writing(args.pdf, lambda: session_report(
             session, store.samples(args.session), args.pdf, history=history,
-            anonymize=args.anonymize, exercise=exercise, exercises=exercises), "--pdf")
+            anonymize=args.anonymize, exercise=exercise, exercises=exercises, gait=gait),
+            "--pdf")
     else:
         patient = store.patient(args.patient)
         if patient is None:
@@ -280,9 +302,11 @@ def _report(store, args) -> int:
                             "patients")
         check_output_file(args.pdf, args.overwrite, "--pdf", "report.pdf")
         sessions = list(reversed(store.sessions(args.patient)))
-        exercises = histories(store, args.patient)
+        # gait goals share the goals table: they get the gait pages, not exercise pages
+        exercises = [h for h in histories(store, args.patient) if h.preset != GAIT]
+        gait = gait_history(store, args.patient)
         _writing(args.pdf, lambda: patient_report(patient, sessions, args.pdf,
                                                   anonymize=args.anonymize,
-                                                  exercises=exercises), "--pdf")
+                                                  exercises=exercises, gait=gait), "--pdf")
     print(f"wrote {args.pdf}")
     return 0

@@ -30,11 +30,7 @@ from posture_monitor.core.measure.definitions import (
     SUMMARY_COLUMNS,
 )
 from posture_monitor.core.records.outputs import refuse_database
-from posture_monitor.core.records.report_exercise import (
-    ExerciseHistory,
-    exercise_pages,
-    repetitions_page,
-)
+from posture_monitor.core.records.report_exercise import ExerciseHistory, repetitions_page
 from posture_monitor.core.records.report_format import (
     A4,
     NO_READING,
@@ -49,6 +45,7 @@ from posture_monitor.core.records.report_format import (
     _table,
     _when,
 )
+from posture_monitor.core.records.report_gait import GaitHistory, movement_pages
 
 # Smallest real change of app-based CVA: MDC 4.96 deg intra-rater, 5.52 deg inter-rater
 # (Gallego-Izquierdo et al. 2020, docs/METRICS.md). A change between visits inside
@@ -338,12 +335,14 @@ def session_report(session: dict, samples: dict, pdf_path: Path | str,
                    history: Sequence[dict] | None = None,
                    snapshots: list[Path] | None = None, anonymize: bool = False,
                    exercise: dict | None = None,
-                   exercises: Sequence[ExerciseHistory] = ()) -> Path:
+                   exercises: Sequence[ExerciseHistory] = (),
+                   gait: GaitHistory | None = None) -> Path:
     """Write the report of one session; returns its path. Progress across visits is
     shown when the history, with this session, has two or more visits. Snapshots show
     the person, so an anonymised report leaves them out. An exercise session adds its
     repetitions (`exercise`, its object) and the progress in that exercise
-    (`exercises`, report_exercise.histories)."""
+    (`exercises`, report_exercise.histories); a gait session its gait pages (`gait`,
+    report_gait.gait_history)."""
     pdf_path = Path(pdf_path)
     shots = [] if anonymize else [Path(p) for p in snapshots or []]
     omitted = len(snapshots or []) - len(shots)
@@ -356,8 +355,7 @@ def session_report(session: dict, samples: dict, pdf_path: Path | str,
         if exercise is not None:
             repetitions_page(pdf, session, exercise)
         who = _patient(session["patient_id"], session.get("display_name"), anonymize)
-        for h in exercises:
-            exercise_pages(pdf, h, who, anonymize)
+        movement_pages(pdf, exercises, gait, who, anonymize)
         _definitions_pages(pdf)
         for path in shots:
             _snapshot_page(pdf, path)
@@ -366,10 +364,11 @@ def session_report(session: dict, samples: dict, pdf_path: Path | str,
 
 def patient_report(patient: dict, sessions: Sequence[dict], pdf_path: Path | str,
                    anonymize: bool = False,
-                   exercises: Sequence[ExerciseHistory] = ()) -> Path:
+                   exercises: Sequence[ExerciseHistory] = (),
+                   gait: GaitHistory | None = None) -> Path:
     """Write a patient's overview (all sessions, progress, the progress per exercise in
-    `exercises`, definitions); returns its path. Only session summaries are read:
-    `samples` may be absent or None."""
+    `exercises` and in gait, definitions); returns its path. Only session summaries are
+    read: `samples` may be absent or None."""
     pdf_path = Path(pdf_path)
     visits = sorted(sessions, key=lambda v: v.get("started") or "")
     rows = [[_when(v.get("started")), _duration(_summary(v).get("duration_s")),
@@ -393,7 +392,6 @@ def patient_report(patient: dict, sessions: Sequence[dict], pdf_path: Path | str
             pdf.savefig(fig)
         if len(visits) >= 2:
             _progress_page(pdf, visits)
-        for h in exercises:
-            exercise_pages(pdf, h, name, anonymize)
+        movement_pages(pdf, exercises, gait, name, anonymize)
         _definitions_pages(pdf)
     return pdf_path

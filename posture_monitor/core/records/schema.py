@@ -86,6 +86,15 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX goals_patient ON goals(patient_id, preset);
     """,
+    # v7 (issue 14): a gait analysis's result per session (the sidecar's `gait` object,
+    # less the paths of its files; with the mean and SD curves of the strides, which the
+    # report overlays). Gait goals are rows of `goals` with preset 'gait' (gait_store.py).
+    """
+    CREATE TABLE gait_results (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        summary_json TEXT NOT NULL
+    );
+    """,
 ]
 
 

@@ -32,6 +32,8 @@ from posture_monitor.core.common.safe_text import (
 from posture_monitor.core.measure.definitions import VIEWS
 from posture_monitor.core.records.exercise_schema import EXERCISE_SCHEMA, stored_exercise
 from posture_monitor.core.records.exercise_store import exercise_of, save_exercise
+from posture_monitor.core.records.gait_schema import GAIT_SCHEMA, stored_gait
+from posture_monitor.core.records.gait_store import gait_of, save_gait
 from posture_monitor.core.records.outputs import database_files, refuse_database
 from posture_monitor.core.records.samples import (
     ALERT_STATES,
@@ -116,6 +118,9 @@ def export_session(store: Store, session_id: int, path: Path, anonymize: bool = 
     exercise = exercise_of(store, session_id)
     if exercise is not None:  # numbers and names of the exercise only: nothing personal
         meta["exercise"] = exercise
+    gait = gait_of(store, session_id)
+    if gait is not None:  # numbers of the walk and track numbers: nothing personal
+        meta["gait"] = gait
     _write_private(path, buf.getvalue())
     _write_private(path.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
 
@@ -312,6 +317,7 @@ EXPORT_SCHEMA: dict = {
         "summary": {"type": ["object", "null"]},  # recomputed from the rows, never trusted
         "columns": {"type": "array", "items": {"type": "string"}},
         "exercise": EXERCISE_SCHEMA,
+        "gait": GAIT_SCHEMA,
     },
 }
 _SIZE = {"type": ["integer", "null"], "minimum": 0, "maximum": 100_000}
@@ -325,6 +331,7 @@ RECORDER_SCHEMA: dict = {
             "description": _LINE, "width": _SIZE, "height": _SIZE}},
         "model": _LINE | {"type": ["string", "object", "null"], "properties": {"name": _LINE}},
         "exercise": EXERCISE_SCHEMA,  # analyze --exercise, a recording in exercise mode
+        "gait": GAIT_SCHEMA,  # analyze --gait
     },
 }
 
@@ -509,7 +516,7 @@ def _read_meta(csv_path: Path) -> dict:
             "model": s.get("model"), "status": s.get("status"), "notes": s.get("notes"),
             "settings": meta.get("settings") or {}, "patient_id": p.get("id"),
             "display_name": p.get("display_name"), "patient_notes": p.get("notes"),
-            "exercise": _exercise(meta)}.items()}
+            "exercise": _exercise(meta), "gait": _gait(meta)}.items()}
     # A recorder sidecar (`analyze` or the app): source and model are objects there.
     source, model = meta.get("source"), meta.get("model")
     status = meta.get("status")
@@ -520,8 +527,13 @@ def _read_meta(csv_path: Path) -> dict:
         # "running" in a finished file means the run was killed before it could say so
         "status": "interrupted" if status == "running" else status,
         "settings": meta.get("settings") or {}, "patient_id": meta.get("patient_id"),
-        "exercise": _exercise(meta),
+        "exercise": _exercise(meta), "gait": _gait(meta),
     }
+
+
+def _gait(meta: dict) -> dict | None:
+    gait = meta.get("gait")
+    return stored_gait(gait) if isinstance(gait, dict) else None
 
 
 def _exercise(meta: dict) -> dict | None:
@@ -596,4 +608,6 @@ def import_session(store: Store, csv_path: Path, patient_id: str | None = None,
                   (json.dumps(store.stored_summary(sid)), sid))
         if meta.get("exercise") is not None:  # in the same transaction: all or nothing
             save_exercise(store, sid, meta["exercise"])
+        if meta.get("gait") is not None:
+            save_gait(store, sid, meta["gait"])
     return sid

@@ -20,13 +20,13 @@ from posture_monitor.core.common.settings import AnalysisSettings
 from posture_monitor.core.measure.definitions import METRIC_COLUMNS
 from posture_monitor.core.posture.baseline import Baseline, WindowCalibration, camera_info
 from posture_monitor.core.posture.pipeline import PosePipeline
-from posture_monitor.core.run.gait_sink import GaitSink, gait_files
 from posture_monitor.core.run.exercise_sink import (
     AnglesMotSink,
     ExerciseSink,
     make_tracker,
     result_files,
 )
+from posture_monitor.core.run.gait_sink import GaitSink, gait_files
 from posture_monitor.core.run.sinks import (
     Analysed,
     RecorderSink,

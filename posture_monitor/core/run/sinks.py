@@ -135,6 +135,10 @@ class StoredSession:
             from posture_monitor.core.records.exercise_store import save_exercise
 
             self._stored(save_exercise, self.store, self.id, self.exercise)
+        if self.gait is not None:  # the same: a finished gait session has its figures
+            from posture_monitor.core.records.gait_store import save_gait
+
+            self._stored(save_gait, self.store, self.id, self.gait)
         self._stored(lambda: self.store.finish_session(
             self.id, summarize(self.store.samples(self.id)), status,
             csv_path=self.csv_path))

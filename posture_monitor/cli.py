@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --exercise: which side's joints count (default both)")
     gui.add_argument("--joints", default="", metavar="JOINT,...",
                      help="--exercise free: the joints to follow, the first one counted")
+    gui.add_argument("--gait", action="store_true",
+                     help="open in gait mode: the walker's steps, cadence, timing and "
+                     "stride curves in the Gait panel (film from the side)")
     gui.set_defaults(func=cmd_gui)
 
     analyze = sub.add_parser("analyze", help="analyse videos, images, folders or a camera "
@@ -219,7 +222,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
         resolve_preset(args.exercise, joints)  # a wrong name: one line now, not in the window
     exercise = (args.exercise, args.side, joints) if args.exercise else None
-    return run_gui(args.source, args.model, exercise=exercise)
+    return run_gui(args.source, args.model, exercise=exercise, gait=args.gait)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

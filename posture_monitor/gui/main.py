@@ -13,14 +13,28 @@ from posture_monitor.core.records.app_settings import (
 )
 
 
+def gait_line(summary: dict) -> str:
+    """The walk in one line, as `analyze --gait` tells it."""
+    if summary.get("withheld"):
+        return f"Gait: nothing measured ({summary['withheld']})"
+    cadence = summary.get("cadence_steps_per_min")
+    person = (summary.get("person") or {}).get("analysed")
+    spans = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in summary.get("analysed_s") or [])
+    return (f"Gait: {summary.get('steps', 0)} steps, cadence "
+            + (f"{cadence:.0f} steps/min" if cadence is not None else "-")
+            + f" (person {person}, {spans})")
+
+
 def run_gui(source: str | None = None, model: str | None = None, loop: bool = False,
-            exercise: tuple[str, str, tuple[str, ...]] | None = None) -> int:
+            exercise: tuple[str, str, tuple[str, ...]] | None = None,
+            gait: bool = False) -> int:
     """Open the window on `source` (camera index or file; default: the saved camera).
 
     `model` is for this run only: the saved settings keep theirs (the Settings dialog is
     what changes them). `loop` plays a file in a camera's role, endlessly: the bundled
     sample is only 1.7 s. `exercise` (name, side, joints) opens in exercise mode; the
-    count is printed at exit, as `analyze --exercise` prints its own."""
+    count is printed at exit, as `analyze --exercise` prints its own. `gait` opens in
+    gait mode; the walk's steps and cadence are printed at exit."""
     from posture_monitor.gui.platform_check import check_qt_platform
 
     check_qt_platform()  # before Qt: a missing X11 library is one line, not Qt's abort
@@ -67,12 +81,17 @@ def run_gui(source: str | None = None, model: str | None = None, loop: bool = Fa
     ticker.start()
     if exercise is not None:
         window.exercise.start(*exercise)
+    if gait:
+        window.gait.start()
     window.show()
     app.exec()
     summary = window.exercise.summary  # the window closed: its exercise has stopped
     if exercise is not None and summary is not None:
         print(f"{summary['title']}: {summary['reps']} complete repetitions, "
               f"{summary['incomplete']} incomplete", flush=True)
+    walk = window.gait.summary  # ...and so has its gait analysis
+    if gait and walk is not None:
+        print(gait_line(walk), flush=True)
     for sig, handler in previous.items():
         signal.signal(sig, handler)
     # Tear the widgets down while Qt is still alive: left to the interpreter's final

@@ -37,6 +37,7 @@ from posture_monitor.gui.calibration import CalibrationController
 from posture_monitor.gui.desk import DeskController
 from posture_monitor.gui.event_bridge import EventBridge
 from posture_monitor.gui.exercise import ExerciseController
+from posture_monitor.gui.gait import GaitController
 from posture_monitor.gui.overlay import OverlayOptions, render_overlay
 from posture_monitor.gui.plots import LivePlots
 from posture_monitor.gui.recording import RecordingActions
@@ -91,6 +92,7 @@ class MainWindow(RecordingActions, QMainWindow):
         self.desk.sound = settings.alert_sound
         self.calibration = CalibrationController(self, self.profiles)
         self.exercise = ExerciseController(self)
+        self.gait = GaitController(self)
         self._build_actions()
         if store_problem:
             self.show_file_problem("error", f"{store_problem}. History and recording are off.")
@@ -138,6 +140,7 @@ class MainWindow(RecordingActions, QMainWindow):
         v.addWidget(self.banner)
         v.addWidget(self.stack, 1)
         v.addWidget(self.seek)
+        self.video_column = v  # gait mode puts its timeline under the video
         self.side = SidePanel()
         self.side.decimals = self.app_settings.angle_decimals
         self.side_scroll = QScrollArea(widgetResizable=True)  # rows keep their height, scroll
@@ -193,6 +196,7 @@ class MainWindow(RecordingActions, QMainWindow):
         self.history_action = self._action("Patients and history…", self.open_history, "Ctrl+H")
         session.addAction(self.history_action)
         self.exercise.fill_menu(self.menuBar().addMenu("E&xercise"))
+        self.gait.fill_menu(self.menuBar().addMenu("&Gait"))
         view = self.menuBar().addMenu("&View")
         for a in (self.mirror_action, self.grid_action):
             view.addAction(a)
@@ -258,6 +262,7 @@ class MainWindow(RecordingActions, QMainWindow):
             self.desk.set_desk_mode(True)
         engine.start()
         self.exercise.engine_opened()
+        self.gait.engine_opened()
         self.calibration.load_profile()
         self.setWindowTitle(f"Posture Monitor - {src.description}")
         return True
@@ -284,6 +289,7 @@ class MainWindow(RecordingActions, QMainWindow):
             if self.engine.recording:
                 self._stop_recording()
             self.exercise.engine_closing(self.engine)
+            self.gait.engine_closing(self.engine)
             self.events.detach()  # what the closing engine still says is of no use now
             clean = self.engine.stop()
             self.engine = None
@@ -312,6 +318,7 @@ class MainWindow(RecordingActions, QMainWindow):
         self.video.set_image(self._overlay(image, item))
         self.frames_shown += 1
         self.exercise.show_frame(item)
+        self.gait.show_frame(item)
         self.side.show_result(item.result, self.calibration.baseline)
         self.plots.set_view(item.result.measurement.view)
         self.plots.append(item.t_capture, item.result.measurement.values | item.result.scores)
@@ -321,12 +328,15 @@ class MainWindow(RecordingActions, QMainWindow):
     def _overlay(self, image, item) -> QImage:
         s = self.app_settings
         mark = self.exercise.mark(item)  # exercise mode: the counted joint, not posture
+        gait = self.gait.running  # gait mode: the walker's skeleton, not posture
+        plain = mark is None and not gait
         options = OverlayOptions(mirror=self.mirror_action.isChecked(),
                                  grid=self.grid_action.isChecked(), plumb_line=s.plumb_line,
-                                 min_visibility=s.min_visibility, posture_marks=mark is None,
+                                 min_visibility=s.min_visibility, posture_marks=plain,
                                  extra=mark)
-        return render_overlay(image, item.pose, item.result.measurement,
-                              item.result.classification if mark is None else None, options)
+        return render_overlay(image, self.gait.walker_pose(item) if gait else item.pose,
+                              item.result.measurement,
+                              item.result.classification if plain else None, options)
 
     def _refresh_slow(self) -> None:
         engine = self.engine  # a local: closing may clear the attribute meanwhile

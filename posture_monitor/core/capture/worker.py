@@ -66,14 +66,20 @@ class LatestFrameMailbox:
                     self._item, _Failure):
                 self.dropped += 1
             self._item = item
-            self._cond.notify()
+            self._cond.notify_all()
 
     def get(self, timeout: float | None = None) -> object | None:
         with self._cond:
             if not self._cond.wait_for(lambda: self._item is not None, timeout):
                 return None
             item, self._item = self._item, None
+            self._cond.notify_all()  # a lossless put waits for this
             return item
+
+    def wait_taken(self, timeout: float) -> bool:
+        """True once the slot is empty (its frame taken), False after `timeout`."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._item is None, timeout)
 
 
 class CaptureWorker:
@@ -111,6 +117,10 @@ class CaptureWorker:
         self._box: LatestFrameMailbox | queue.Queue = (
             LatestFrameMailbox() if self.newest_wins else queue.Queue(PREFETCH_DEPTH))
         self.hold_at_end = hold_at_end
+        # Newest-wins, but lossless (the window's gait mode on a file): a frame waits for
+        # the consumer to take the one before, so the file plays as fast as analysis goes
+        # and none is skipped. Switched at any time.
+        self.lossless = False
         self._on_status = on_status
         self._on_frame = on_frame
         self._clock = clock
@@ -222,6 +232,9 @@ class CaptureWorker:
 
     def _put(self, item: object) -> None:
         if isinstance(self._box, LatestFrameMailbox):
+            while (self.lossless and isinstance(item, Captured) and not self._stop.is_set()
+                   and not self._box.wait_taken(0.1)):
+                pass
             self._box.put(item)
             return
         while not self._stop.is_set():  # lossless: wait for room, but never past stop()

@@ -122,6 +122,20 @@ class PosePipeline:
                            classification, scores, alert, angles, people, person_id)
 
     @property
+    def people_sought(self) -> int:
+        return self._estimator.max_people
+
+    def seek_people(self, n: int) -> None:
+        """Look for `n` people from the next frame on (the window's gait mode: the walker
+        may not be the first person found). Rebuilds the estimator: call it on the thread
+        that runs the pipeline; a no-op when `n` people are sought already."""
+        if max(1, int(n)) == self._estimator.max_people:
+            return
+        estimator = PoseEstimator(self.model, video_mode=self.sequence, max_people=n)
+        self._estimator, old = estimator, self._estimator
+        old.close()
+
+    @property
     def angles_asked(self) -> bool:
         """The settings ask for joint angles (--angles, --mot or an exercise)."""
         s = self.settings

@@ -56,6 +56,8 @@ class AnalysisWorker:
         self.alerts_paused = False
         # Joint angles for exercise mode (the pipeline measures them only when asked).
         self.measure_angles = False
+        # People the pose model looks for beyond the settings' own (the window's gait mode).
+        self.people_sought = 1
         self.on_analysed: Callable[[Analysed], None] | None = None  # rates, for stats
         self.on_sink_error: Callable[[ResultSink, Exception], None] | None = None
         self.thread = threading.Thread(target=self._run, name="analysis", daemon=True)
@@ -114,6 +116,7 @@ class AnalysisWorker:
                 t = captured.frame.time_s
                 self._apply_requests(pipeline, t)
                 pipeline.measure_angles = self.measure_angles or pipeline.angles_asked
+                pipeline.seek_people(max(self.people_sought, self.settings.people_sought))
                 result = pipeline.process(captured.frame)
                 item = Analysed(result, captured.t_capture, self._clock())
                 with self._sinks_lock:

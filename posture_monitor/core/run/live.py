@@ -20,7 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -34,12 +34,17 @@ from posture_monitor.core.capture.worker import (  # noqa: F401 - the engine's c
     CaptureStatus,
     CaptureWorker,
 )
-from posture_monitor.core.common.settings import AnalysisSettings, ExerciseSettings
+from posture_monitor.core.common.settings import (
+    AnalysisSettings,
+    ExerciseSettings,
+    GaitSettings,
+)
 from posture_monitor.core.movement.tracker import ExerciseTracker, FormCue, RepFinished
 from posture_monitor.core.posture.baseline import camera_info
 from posture_monitor.core.run import events as ev
 from posture_monitor.core.run.analysis_worker import AnalysisWorker
 from posture_monitor.core.run.exercise_sink import ExerciseSink, make_tracker, result_files
+from posture_monitor.core.run.gait_sink import GaitSink, gait_files, gait_suffixes
 from posture_monitor.core.run.sinks import (
     Analysed,
     RecorderSink,
@@ -91,6 +96,24 @@ class DisplaySink:
         pass
 
 
+class GuardedSink:
+    """A sink written on the analysis thread and closed from another one (the window, or
+    the capture thread at the end of a file): one lock, so a close never meets a write
+    half done."""
+
+    def __init__(self, sink) -> None:
+        self.sink = sink
+        self._lock = threading.Lock()
+
+    def write(self, item: Analysed) -> None:
+        with self._lock:
+            self.sink.write(item)
+
+    def close(self, status: str) -> None:
+        with self._lock:
+            self.sink.close(status)
+
+
 class LiveEngine:
     def __init__(self, open_source: Callable[[], FrameSource],
                  settings: AnalysisSettings | None = None, pace: bool | None = None,
@@ -123,6 +146,8 @@ class LiveEngine:
         self._alert_state: str | None = None
         self._exercise: ExerciseSink | None = None  # exercise mode (counts on the bus)
         self._exercise_settings: ExerciseSettings | None = None
+        self._gait: GuardedSink | None = None  # gait mode (GaitUpdated on the bus)
+        self._gait_settings: GaitSettings | None = None  # kept at the end, for a seek
 
     # --- what the engine runs ----------------------------------------------------
     @property
@@ -156,6 +181,7 @@ class LiveEngine:
         clean &= self.analysis.stop(JOIN_TIMEOUT_S)
         self.stop_recording()
         self.stop_exercise()
+        self.stop_gait()
         return clean
 
     @property
@@ -237,7 +263,7 @@ class LiveEngine:
         if sink is None:
             return None
         self.analysis.remove_sink(sink)
-        self.analysis.alerts_paused = False
+        self.analysis.alerts_paused = self._gait_settings is not None
         self.analysis.measure_angles = False
         sink.close("complete")
         self.bus.publish(ev.ExerciseStopped(sink.summary))
@@ -258,6 +284,55 @@ class LiveEngine:
             f = event.fault
             self.bus.publish(ev.FormCueRaised(f.t, f.check, event.title, event.cue, f.side))
 
+    # --- gait mode -----------------------------------------------------------------
+    def start_gait(self, settings: GaitSettings | None = None) -> None:
+        """Analyse the gait of whoever walks across the view from the next frame on:
+        GaitUpdated on the bus about every second of stream time while someone is seen,
+        and a final one (t=None) at the end of a video or when gait mode stops. The pose
+        model looks for two people meanwhile (the walker is chosen among them: a person
+        standing or jumping is not); posture alerts are not raised; a seek in a video
+        starts the analysis again. A recording started meanwhile also writes
+        <stem>_gait.csv and <stem>_gait_cycles.csv. Replaces a gait analysis running."""
+        settings = replace(settings or GaitSettings(), enabled=True)
+        self._end_gait(publish=False)
+        sink = GuardedSink(GaitSink(settings, on_event=self.bus.publish))
+        self._gait, self._gait_settings = sink, settings
+        self.analysis.alerts_paused = True
+        # Gait events need every frame: a file plays at the pace analysis allows
+        self.capture.lossless = not self.capture.is_live
+        self.analysis.people_sought = replace(self.analysis.settings,
+                                              gait=settings).people_sought
+        self.analysis.add_sink(sink)
+
+    def stop_gait(self) -> dict | None:
+        """End gait mode; the final GaitUpdated carries the analysis of the whole walk,
+        whose summary (the sidecar's `gait` object) is also returned."""
+        if self._gait_settings is None:
+            return None
+        self._gait_settings = None
+        summary = self._end_gait(publish=True)
+        self.analysis.people_sought = 1
+        self.capture.lossless = False
+        self.analysis.alerts_paused = self._exercise is not None
+        return summary
+
+    @property
+    def gait(self) -> GaitSettings | None:
+        """The settings of gait mode; None outside it."""
+        return self._gait_settings
+
+    def _end_gait(self, publish: bool) -> dict | None:
+        """The analysis so far finished: the final GaitUpdated when `publish` (at the
+        end of a video, or gait mode stopping), none when it is void (a seek)."""
+        guarded, self._gait = self._gait, None
+        if guarded is None:
+            return None
+        self.analysis.remove_sink(guarded)
+        if not publish:
+            guarded.sink.on_event = None
+        guarded.close("complete")
+        return guarded.sink.summary
+
     # --- recording ---------------------------------------------------------------
     def start_recording(self, out_dir: Path, stem: str | None = None,
                         record_video: bool = False,
@@ -269,7 +344,8 @@ class LiveEngine:
             base = stem = datetime.now().strftime("session-%Y%m%d-%H%M%S")
             n = 2
             while any((out_dir / f"{stem}{s}").exists()
-                      for s in (".csv", ".json", ".mp4", "_reps.csv")):
+                      for s in (".csv", ".json", ".mp4", "_reps.csv",
+                                *gait_suffixes(True, False))):
                 stem, n = f"{base}-{n}", n + 1
         self.wait_ready()
         pipeline = self.analysis.pipeline
@@ -295,6 +371,9 @@ class LiveEngine:
             files = result_files(out_dir, stem, exercise=True, mot=False)
             sinks.insert(0, ExerciseSink(make_tracker(self._exercise_settings), recorder,
                                          files, session=session))
+        if self._gait_settings is not None:  # the recording's own walk, as above
+            sinks.insert(0, GaitSink(self._gait_settings, recorder,
+                                     gait_files(out_dir, stem, True, False), session=session))
         if session is not None:
             session.set_csv_path(recorder.csv_path)
             sinks.append(session)
@@ -373,7 +452,11 @@ class LiveEngine:
             settings = self._exercise_settings
             if settings is not None:  # repetitions need time to run forward: count anew
                 self.start_exercise(settings)
+            if self._gait_settings is not None:  # so do steps: the walk is analysed anew
+                self.start_gait(self._gait_settings)
             return
+        if status.kind == "ended" and self._gait is not None:
+            self._end_gait(publish=True)  # the whole walk; a seek back analyses it anew
         event = {"lost": ev.CameraLost, "recovered": ev.CameraRecovered,
                  "ended": ev.SourceEnded, "error": ev.EngineError}[status.kind]
         self.bus.publish(event(status.message))

@@ -273,3 +273,15 @@ def test_gui_gait_option_opens_the_window_in_gait_mode(monkeypatch):
     assert line == "Gait: 6 steps, cadence 98 steps/min (person 7, 2.0-6.1 s)"
     assert gui_main.gait_line({"withheld": "not_walking: no steady walking pass"}) == \
         "Gait: nothing measured (not_walking: no steady walking pass)"
+
+
+def test_gait_mode_takes_the_walkers_height_from_the_settings(make_window):
+    """Settings > Gait and people > Walker's height: the window's gait analysis gives
+    step lengths in metres too (without it, leg lengths only)."""
+    w = make_window(height_cm=172.0)
+    w.gait.start()
+    assert w.gait.settings.enabled and w.gait.settings.height_cm == 172.0
+    w.gait.stop()
+    plain = make_window()
+    plain.gait.start()
+    assert plain.gait.settings.height_cm is None

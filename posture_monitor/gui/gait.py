@@ -77,7 +77,8 @@ class GaitController:
         if self.window.exercise.settings is not None:
             self.window.exercise.stop()
             self.window.exercise.panel_action.setChecked(False)
-        self.settings = settings or GaitSettings(enabled=True)
+        # the walker's height from Settings (step lengths in metres too)
+        self.settings = settings or self.window.settings_in_force.gait_settings()
         self.action.setText("Stop gait analysis")
         self.panel_action.setChecked(True)
         self._show_panel(True)

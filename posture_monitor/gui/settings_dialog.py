@@ -48,6 +48,7 @@ CHECK_BOXES = {
 PROBABILITY_STEP = 0.05
 MODEL_OWN = "model's own"
 EXERCISE_OWN = "exercise's own"
+NOT_GIVEN = "not given (leg lengths only)"
 FORM_LABELS = {
     "form_trunk_lean_deg": "Trunk lean beyond",
     "form_knee_valgus_deg": "Knee inward beyond",
@@ -132,6 +133,9 @@ class SettingsDialog(QDialog):
                                            empty_text=EXERCISE_OWN)
         self.checks = {name: QCheckBox(text, objectName=name, toolTip=tip)
                        for name, (text, tip) in CHECK_BOXES.items()}
+        # Gait and people: the walker's height, how many people the pose model looks for
+        self.height_cm = _double_spin("height_cm", step=1.0, empty_text=NOT_GIVEN)
+        self.max_people = _spin("max_people")
 
         camera = QFormLayout()
         camera.addRow("Camera number", self.camera_index)
@@ -159,6 +163,10 @@ class SettingsDialog(QDialog):
         for name in ("exercise_sound", "exercise_speech"):
             exercise.addRow(self.checks[name])
 
+        gait = QFormLayout()
+        gait.addRow("Walker's height", self.height_cm)
+        gait.addRow("People to look for", self.max_people)
+
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
             | QDialogButtonBox.StandardButton.RestoreDefaults, objectName="buttons")
@@ -171,7 +179,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         for title, form in (("Camera", camera), ("Analysis", analysis), ("Display", display),
                             ("Alerts", alerts), ("Exercise form cues", exercise),
-                            ("Privacy", privacy)):
+                            ("Gait and people", gait), ("Privacy", privacy)):
             group = QGroupBox(title)
             group.setLayout(form)
             layout.addWidget(group)
@@ -196,6 +204,9 @@ class SettingsDialog(QDialog):
             box.setValue(getattr(s, name))
         self.rep_target_deg.setValue(self.rep_target_deg.minimum() if s.rep_target_deg is None
                                      else s.rep_target_deg)
+        self.height_cm.setValue(self.height_cm.minimum() if s.height_cm is None
+                                else s.height_cm)
+        self.max_people.setValue(s.max_people)
         _select(self.angle_decimals, s.angle_decimals, str(s.angle_decimals))
         for name, box in self.checks.items():
             box.setChecked(getattr(s, name))
@@ -215,6 +226,8 @@ class SettingsDialog(QDialog):
             angle_decimals=self.angle_decimals.currentData(),
             alert_onset_s=self.alert_onset_s.value(),
             rep_target_deg=_optional_value(self.rep_target_deg),
+            height_cm=_optional_value(self.height_cm),
+            max_people=self.max_people.value(),
             **{name: (round(box.value(), 2) if isinstance(box, QDoubleSpinBox) else box.value())
                for name, box in self.form.items()},
             **{name: box.isChecked() for name, box in self.checks.items()},

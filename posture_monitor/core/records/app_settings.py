@@ -25,6 +25,7 @@ from posture_monitor.core.common.settings import (
     AlertSettings,
     AnalysisSettings,
     ExerciseSettings,
+    GaitSettings,
     QualitySettings,
     SmoothingSettings,
 )
@@ -72,6 +73,9 @@ class AppSettings:
     # exercise mode's audio cues (gui/cues.py): a beep, or the cue spoken offline
     exercise_sound: bool = False
     exercise_speech: bool = False
+    # gait mode: the walker's height (step lengths in metres too); people looked for
+    height_cm: float | None = _ranged("height_cm")
+    max_people: int = _ranged("max_people")
 
     def validated(self) -> AppSettings:
         """A copy with every value of the right type and inside its range."""
@@ -84,9 +88,14 @@ class AppSettings:
                                 target=self.rep_target_deg,
                                 thresholds={n: getattr(self, n) for n in FORM_SETTINGS})
 
+    def gait_settings(self) -> GaitSettings:
+        """Gait mode with this user's walker height."""
+        return GaitSettings(enabled=True, height_cm=self.height_cm)
+
     def to_analysis_settings(self) -> AnalysisSettings:
         return AnalysisSettings(
             model=self.model,
+            max_people=self.max_people,
             quality=QualitySettings(min_visibility=self.min_visibility),
             smoothing=SmoothingSettings(enabled=self.smoothing),
             decision_threshold=self.decision_threshold,

@@ -45,6 +45,23 @@ def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
                    f"{onset.default:g})")
 
 
+def _add_people_options(p: argparse.ArgumentParser) -> None:
+    people = SETTINGS["max_people"]
+    p.add_argument("--person", default="auto", metavar="auto|largest|ID",
+                   help="whom to measure when several people are in view: auto (the one "
+                   "nearest the calibrated position with --baseline-from, else the one "
+                   "measured so far, then the one most in view), largest (the one most in "
+                   "view in each frame), or a person's number from --all-people or the "
+                   "sidecar's people list")
+    p.add_argument("--all-people", action="store_true",
+                   help="also write one CSV per person: <stem>_p<ID>.csv (+ .json), each "
+                   "with its own smoothing, scores and alerts")
+    p.add_argument("--max-people", type=int, default=None, metavar="N",
+                   help=f"people the pose model looks for ({people.low}-{people.high}; "
+                   "default 1, 2 with --gait, 4 with --all-people or --person largest|ID); "
+                   "more cost time")
+
+
 def _add_movement_options(p: argparse.ArgumentParser) -> None:
     from posture_monitor.core.movement.exercises import preset_names
 
@@ -158,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "A camera: taken live over START..END and in force from END on. "
                          "The sidecar JSON records it")
     _add_movement_options(analyze)
+    _add_people_options(analyze)
     _add_pipeline_options(analyze)
     analyze.set_defaults(func=cmd_analyze)
 
@@ -269,6 +287,26 @@ def _exercise_settings(args: argparse.Namespace):
     return ExerciseSettings(name=name, side=args.side, joints=joints, target=args.target)
 
 
+def _people_settings(args: argparse.Namespace) -> dict:
+    """--person, --all-people and --max-people, checked now (one line, exit 2)."""
+    from posture_monitor.core.posture.person_choice import parse_rule
+
+    out: dict = {}
+    if getattr(args, "person", None) is not None:
+        try:
+            out["person"] = parse_rule(args.person)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    out["all_people"] = bool(getattr(args, "all_people", False))
+    if getattr(args, "max_people", None) is not None:
+        try:
+            SETTINGS["max_people"].check(args.max_people, "--max-people")
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        out["max_people"] = args.max_people
+    return out
+
+
 def _gait_settings(args: argparse.Namespace):
     """--gait and --height-cm, checked now (one line and exit 2 for a mistake)."""
     from posture_monitor.core.common.settings import GaitSettings
@@ -302,7 +340,7 @@ def _settings(args: argparse.Namespace):
                             alerts=AlertSettings(onset_s=args.onset),
                             angles=args.angles, mot=getattr(args, "mot", False),
                             exercise=_exercise_settings(args),
-                            gait=_gait_settings(args))
+                            gait=_gait_settings(args), **_people_settings(args))
     return replace(base, smoothing=SmoothingSettings(enabled=not args.no_smooth))
 
 

@@ -41,13 +41,24 @@ def _result_suffixes(settings) -> tuple[str, ...]:
 
 
 def _check_outputs(out_dir: Path, stems: list[str], overwrite: bool,
-                   suffixes: tuple[str, ...] = RESULT_SUFFIXES) -> None:
+                   suffixes: tuple[str, ...] = RESULT_SUFFIXES,
+                   all_people: bool = False) -> None:
     """Before any work: `--out` is a folder this process can write, no result file is the
-    database or a folder, and no earlier result is replaced unless --overwrite."""
+    database or a folder, and no earlier result is replaced unless --overwrite (with
+    --all-people: no <stem>_p<ID> file of an earlier run either; --overwrite removes
+    them, so none is left looking like a person of this run)."""
+    from posture_monitor.core.common.errors import OutputError
     from posture_monitor.core.records.outputs import check_output_dir, check_result_files
+    from posture_monitor.core.run.people_sink import person_files
 
     check_output_dir(out_dir)
     check_result_files(out_dir, stems, suffixes, overwrite)
+    if all_people and not overwrite:
+        earlier = [p for stem in stems for p in person_files(out_dir, stem)]
+        if earlier:
+            raise OutputError(f"{earlier[0]} exists already (a person of an earlier "
+                              "--all-people run): pass --overwrite to replace results, or "
+                              "choose another --out folder")
 
 
 def _summary_line(name: str, report) -> str:
@@ -65,6 +76,11 @@ def _summary_line(name: str, report) -> str:
         e = report.exercise
         exercise = (f"; {e['title']}: {e['reps']} complete repetitions"
                     f"{', ' + str(e['incomplete']) + ' incomplete' if e['incomplete'] else ''}")
+    people = ""
+    if report.people is not None and len(report.people["seen"]) > 1:
+        p = report.people
+        people = (f"; {len(p['seen'])} people seen, measured "
+                  + ", ".join(f"#{pid}" for pid in p["measured"]))
     gait = ""
     if report.gait is not None:
         g = report.gait
@@ -74,7 +90,7 @@ def _summary_line(name: str, report) -> str:
                 + (f" ({g['withheld']})" if g.get("withheld") else ""))
     return (f"{name}: {report.frames} frames, person in {report.with_pose} ({views})"
             f"{'; medians ' + medians if medians else ''}"
-            f"{'; posture ' + postures if postures else ''}{baseline}{exercise}{gait} -> "
+            f"{'; posture ' + postures if postures else ''}{people}{baseline}{exercise}{gait} -> "
             f"{report.csv_path}")
 
 
@@ -122,7 +138,7 @@ def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False
         return keep_existing and any((out_dir / f"{stem}{s}").exists() for s in suffixes)
 
     stems = [_unique_stem(spec, used, taken) for spec in inputs]
-    _check_outputs(out_dir, stems, overwrite, suffixes)
+    _check_outputs(out_dir, stems, overwrite, suffixes, settings.all_people)
     failures = 0
     stop = threading.Event()
     with ExitStack() as stack:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from posture_monitor.core.vision.people import PeopleTracker, PersonChooser
+from posture_monitor.core.posture.person_choice import PersonChooser
+from posture_monitor.core.vision.people import PeopleTracker
 from posture_monitor.core.vision.pose import Pose
 
 
@@ -25,20 +26,43 @@ def _person(x: float, y: float = 0.5, h: float = 0.4, lean: float = 0.0) -> Pose
 
 
 def test_two_people_crossing_keep_their_numbers_whatever_the_order():
+    """Two identical figures walk towards each other; while they overlap only the one in
+    front is found (as MediaPipe does), then both again: only their motion tells them
+    apart, and each keeps their number."""
     tracker = PeopleTracker(aspect=16 / 9)
     rng = np.random.default_rng(0)
     ids_at_start = None
+    hidden_frames = 0
     for k in range(60):
         t = k / 30
-        a = _person(0.2 + 0.01 * k)  # walks right
+        a = _person(0.2 + 0.01 * k)  # walks right, in front
         b = _person(0.8 - 0.01 * k)  # walks left: the same figure, only motion tells
-        found = [a, b] if rng.random() < 0.5 else [b, a]
+        if abs(0.6 - 0.02 * k) < 0.05:  # overlapping: b is hidden behind a
+            found = [a]
+            hidden_frames += 1
+        else:
+            found = [a, b] if rng.random() < 0.5 else [b, a]
         people = tracker.update(found, t)
         going_right = next(p.id for p in people if p.pose is a)
+        if len(found) == 1:
+            assert going_right == ids_at_start[0], f"front person renumbered at frame {k}"
+            continue
         going_left = next(p.id for p in people if p.pose is b)
         if ids_at_start is None:
             ids_at_start = (going_right, going_left)
         assert (going_right, going_left) == ids_at_start, f"swapped at frame {k}"
+    assert hidden_frames >= 3
+
+
+def test_the_same_person_found_twice_is_one_person():
+    """Asked for several people, MediaPipe may return one person twice with slightly
+    different landmarks (arms apart in one): one number, not two."""
+    tracker = PeopleTracker()
+    one, twice = _person(0.4), _person(0.4, lean=0.05)
+    twice.visibility[:] = 0.8
+    people = tracker.update([twice, one], 0.0)
+    assert len(people) == 1 and people[0].pose is one  # the better seen one is kept
+    assert len(tracker.update([_person(0.41), _person(0.7)], 0.033)) == 2
 
 
 def test_someone_new_gets_a_new_number_and_a_gap_ends_a_track():

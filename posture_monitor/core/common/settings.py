@@ -144,6 +144,9 @@ class ExerciseSettings:
     thresholds: dict[str, float] = field(default_factory=dict)
 
 
+SEVERAL_PEOPLE = 4  # people sought by --all-people and --person (unless --max-people)
+
+
 @dataclass(frozen=True)
 class GaitSettings:
     """Gait analysis of a walker seen from the side (core/movement/gait.py)."""
@@ -169,13 +172,22 @@ class AnalysisSettings:
     exercise: ExerciseSettings = field(default_factory=ExerciseSettings)
     gait: GaitSettings = field(default_factory=GaitSettings)
     # people the pose model looks for; the measured one is chosen among them
-    # (core/vision/people.py). Gait looks for at least 2: the walker may not be the
-    # first person found.
+    # (core/vision/people.py, core/posture/person_choice.py). Gait looks for at least 2
+    # (the walker may not be the first person found), --all-people and --person ID or
+    # largest for at least 4. More people cost time: MediaPipe's person detector then
+    # runs on every frame where fewer are tracked.
     max_people: int = 1
+    person: str | int = "auto"  # whom to measure: auto | largest | a person number
+    all_people: bool = False  # also one CSV per person (<stem>_p<ID>.csv)
 
     @property
     def people_sought(self) -> int:
-        return max(self.max_people, 2 if self.gait.enabled else 1)
+        floor = 1
+        if self.gait.enabled:
+            floor = 2
+        if self.all_people or self.person != "auto":
+            floor = SEVERAL_PEOPLE
+        return max(self.max_people, floor)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -19,8 +19,9 @@ from posture_monitor.core.posture.alerts import (
     AlertUpdate,
     label_rules,
 )
+from posture_monitor.core.posture.person_choice import PersonChooser
 from posture_monitor.core.vision.model_files import ModelFile, resolve_pose_model
-from posture_monitor.core.vision.people import PeopleTracker, Person, PersonChooser
+from posture_monitor.core.vision.people import PeopleTracker, Person
 from posture_monitor.core.vision.pose import Pose, PoseEstimator
 from posture_monitor.core.vision.smoothing import OneEuroFilter
 
@@ -47,6 +48,25 @@ class FrameResult:
     # number of the one measured above
     people: tuple[Person, ...] = ()
     person_id: int | None = None
+    # --all-people: every person's own result this frame (their own smoothing, scores
+    # and alerts), this one's among them; empty otherwise
+    everyone: tuple[FrameResult, ...] = ()
+
+
+class _PersonState:
+    """What one person's frames carry from one to the next: landmark smoothing, the
+    imbalance scores and the alert engine. One per person, so none mixes two people."""
+
+    def __init__(self, pipeline: PosePipeline) -> None:
+        s = pipeline.settings.smoothing
+        self.image_filter = OneEuroFilter(s.min_cutoff_hz, s.beta, s.d_cutoff_hz)
+        self.world_filter = OneEuroFilter(s.min_cutoff_hz, s.beta, s.d_cutoff_hz)
+        self.last_pose_t: float | None = None
+        # Independent photos: each one scored on its own, no smoothing across them.
+        tau = pipeline.settings.score_time_constant_s if pipeline.sequence else 1e-6
+        self.scorer = ImbalanceScorer(time_constant_s=tau)
+        self.alerts = pipeline.new_alert_engine()
+        self.last_seen_t: float | None = None
 
 
 class PosePipeline:
@@ -60,46 +80,89 @@ class PosePipeline:
         self.classifier = (None if self.settings.classifier == "none"
                            else PostureClassifier(self.settings.classifier,
                                                   self.settings.decision_threshold))
-        # Independent photos: each one scored on its own, no smoothing across them.
-        tau = self.settings.score_time_constant_s if sequence else 1e-6
-        self._scorer = ImbalanceScorer(time_constant_s=tau)
         self._estimator = PoseEstimator(self.model, video_mode=sequence,
                                         max_people=self.settings.people_sought)
         self._people = PeopleTracker() if sequence else None
-        self._chooser = PersonChooser()
+        self._chooser = PersonChooser(self.settings.person)
         self.baseline = None
-        # Alerts need time: only for sequences (video, camera), never across photos.
-        self.alerts = (AlertEngine(label_rules(self.label_thresholds()), self.settings.alerts)
-                       if sequence else None)
-        s = self.settings.smoothing
+        self._rules = None  # the alert rules in force: the labels' until a baseline
         # Smoothing only makes sense between consecutive moments of one scene.
-        self._smooth = s.enabled and sequence
-        self._image_filter = OneEuroFilter(s.min_cutoff_hz, s.beta, s.d_cutoff_hz)
-        self._world_filter = OneEuroFilter(s.min_cutoff_hz, s.beta, s.d_cutoff_hz)
-        self._last_pose_t: float | None = None
+        self._smooth = self.settings.smoothing.enabled and sequence
+        self._main = _PersonState(self)  # the measured person's
+        self._everyone: dict[int, _PersonState] = {}  # --all-people: each person's
         self._measured_id: int | None = None
         self.measure_angles = self.angles_asked
 
+    @property
+    def alerts(self) -> AlertEngine | None:
+        """The measured person's alert engine (None for independent photos)."""
+        return self._main.alerts
+
+    def new_alert_engine(self) -> AlertEngine | None:
+        # Alerts need time: only for sequences (video, camera), never across photos.
+        if not self.sequence:
+            return None
+        rules = self._rules or label_rules(self.label_thresholds())
+        return AlertEngine(tuple(rules), self.settings.alerts)
+
     def process(self, frame: Frame) -> FrameResult:
         t0 = time.perf_counter()
-        pose, people, person_id = None, (), None
+        pose, people, chosen = None, (), None
         height, width = frame.image.shape[:2] if frame.image is not None else (1, 1)
         if frame.image is not None:
             found = self._estimator.estimate_all(frame.image, frame.time_s)
             if self._people is not None:
                 self._people.aspect = width / height
                 people = tuple(self._people.update(found, frame.time_s))
-                chosen = self._chooser.choose(list(people))
+                near = self.baseline.position if self.baseline is not None else None
+                chosen = self._chooser.choose(list(people), near)
                 if chosen is not None:
-                    if chosen.id != self._measured_id:
-                        self._last_pose_t = None  # smoothing never mixes two people
-                    pose, person_id = chosen.pose, chosen.id
+                    if (chosen.id != self._measured_id and self._measured_id is not None
+                            and self.settings.people_sought > 1):
+                        # someone else is measured from now on: nothing of the previous
+                        # person's smoothing, scores or alert state carries over
+                        self._main = _PersonState(self)
+                    pose = chosen.pose
                     self._measured_id = chosen.id
             elif found:
                 pose = found[0]
         t1 = time.perf_counter()
+        result = self._analyse(frame, pose, self._main, width, height)
+        result.pose_ms, result.metrics_ms = (t1 - t0) * 1e3, (time.perf_counter() - t1) * 1e3
+        result.people, result.person_id = people, chosen.id if chosen is not None else None
+        if self.settings.all_people and people:
+            result.everyone = self._analyse_everyone(frame, people, chosen, result,
+                                                     width, height)
+        return result
+
+    def _analyse_everyone(self, frame: Frame, people: tuple[Person, ...],
+                          chosen: Person | None, measured: FrameResult, width: int,
+                          height: int) -> tuple[FrameResult, ...]:
+        out = []
+        for p in people:
+            if chosen is not None and p.id == chosen.id:
+                r = measured
+            else:
+                state = self._everyone.setdefault(p.id, _PersonState(self))
+                r = self._analyse(frame, p.pose, state, width, height)
+                r.people, r.person_id = people, p.id
+            out.append(r)
+        # a person gone for longer than the tracker remembers will not come back
+        seen = {p.id for p in people}
+        for pid in [k for k in self._everyone if k not in seen]:
+            last = self._everyone[pid].last_seen_t
+            if last is not None and frame.time_s - last > 2.0:
+                del self._everyone[pid]
+        for p in people:
+            if p.id in self._everyone:
+                self._everyone[p.id].last_seen_t = frame.time_s
+        return tuple(out)
+
+    def _analyse(self, frame: Frame, pose: Pose | None, state: _PersonState, width: int,
+                 height: int) -> FrameResult:
+        """One person's measurement of one frame, with that person's own state."""
         if pose is not None and self._smooth:
-            pose = self._smoothed(pose, frame.time_s)
+            pose = self._smoothed(pose, frame.time_s, state)
         measurement = measure(pose, width, height, self.settings.quality)
         if frame.image is None:
             measurement.flags = ["unreadable_image"]
@@ -110,16 +173,15 @@ class PosePipeline:
         classification = ABSTAIN
         if self.classifier is not None:
             classification = self.classifier.classify(pose, measurement, width, height)
-        scores = self._scorer.update(classification.probabilities, frame.time_s)
+        scores = state.scorer.update(classification.probabilities, frame.time_s)
         alert = None
-        if self.alerts is not None:
+        if state.alerts is not None:
             present = (pose is not None and measurement.view != "unknown"
                        and self._is_calibrated_person(pose, width, height))
-            alert = self.alerts.update(frame.time_s, present,
-                                       self._alert_values(measurement, classification))
-        t2 = time.perf_counter()
-        return FrameResult(frame, pose, measurement, (t1 - t0) * 1e3, (t2 - t1) * 1e3,
-                           classification, scores, alert, angles, people, person_id)
+            alert = state.alerts.update(frame.time_s, present,
+                                        self._alert_values(measurement, classification))
+        return FrameResult(frame, pose, measurement, 0.0, 0.0, classification, scores,
+                           alert, angles)
 
     @property
     def people_sought(self) -> int:
@@ -173,21 +235,23 @@ class PosePipeline:
         """Alert on deviations from this person's baseline (None: back to the classifier's
         labels); starts the grace period after calibration."""
         self.baseline = baseline
-        if self.alerts is None:
+        if not self.sequence:
             return
         if rules is None:
             rules = BASELINE_RULES if baseline is not None else label_rules(
                 self.label_thresholds())
-        self.alerts = AlertEngine(tuple(rules), self.settings.alerts)
-        self.alerts.start_grace(t)
+        self._rules = tuple(rules)
+        for state in (self._main, *self._everyone.values()):
+            state.alerts = self.new_alert_engine()
+            state.alerts.start_grace(t)
 
-    def _smoothed(self, pose: Pose, t: float) -> Pose:
+    def _smoothed(self, pose: Pose, t: float, state: _PersonState) -> Pose:
         gap = self.settings.smoothing.reset_after_gap_s
-        if self._last_pose_t is None or t - self._last_pose_t > gap:
-            self._image_filter.reset()
-            self._world_filter.reset()
-        self._last_pose_t = t
-        return Pose(self._image_filter(pose.image, t), self._world_filter(pose.world, t),
+        if state.last_pose_t is None or t - state.last_pose_t > gap:
+            state.image_filter.reset()
+            state.world_filter.reset()
+        state.last_pose_t = t
+        return Pose(state.image_filter(pose.image, t), state.world_filter(pose.world, t),
                     pose.visibility, pose.presence)
 
     def close(self) -> None:

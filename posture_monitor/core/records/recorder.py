@@ -66,6 +66,8 @@ BASE_UNITS: dict[str, str] = {
     "file": "image file name",
     "time_s": "s since the start of the source",
     "pose_detected": "1 = a person was found, 0 = not",
+    "person": "number of the person this row measures (the same person keeps it across "
+    "frames; the sidecar's people list); empty when nobody is measured",
     "view": "front | back | left | right | oblique | unknown (left = subject's left side "
     "faces the camera)",
     "view_yaw_deg": "deg, yaw of the shoulder line (0 = facing the camera)",
@@ -88,8 +90,8 @@ BASE_UNITS: dict[str, str] = {
 
 def csv_columns(images: bool = False, landmarks: bool = False,
                 angles: bool = False) -> list[str]:
-    cols = ["frame"] + (["file"] if images else []) + ["time_s", "pose_detected", "view",
-                                                        "view_yaw_deg"]
+    cols = ["frame"] + (["file"] if images else []) + ["time_s", "pose_detected", "person",
+                                                        "view", "view_yaw_deg"]
     cols += list(METRIC_COLUMNS)
     cols += ["quality"] + [f"vis_{n}" for n in KEY_LANDMARKS] + ["flags"]
     cols += list(CLASSIFIER_COLUMNS) + list(ALERT_COLUMNS)
@@ -207,6 +209,7 @@ class SessionRecorder:
         if self.images:
             row.append(safe_cell(result.frame.name or ""))
         row += [f"{result.frame.time_s:.3f}", "1" if pose is not None else "0",
+                "" if result.person_id is None else str(result.person_id),
                 safe_cell(m.view), _fmt(m.yaw_deg, 1)]
         for col in METRIC_COLUMNS:
             row.append(_fmt(m.values[col], 3 if METRIC_BY_COLUMN[col].unit == "ratio" else 2))

@@ -27,6 +27,7 @@ from posture_monitor.core.run.exercise_sink import (
     result_files,
 )
 from posture_monitor.core.run.gait_sink import GaitSink, gait_files
+from posture_monitor.core.run.people_sink import PeopleSink, person_files, person_stem
 from posture_monitor.core.run.sinks import (
     Analysed,
     RecorderSink,
@@ -56,6 +57,7 @@ class AnalysisReport:
     baseline: dict | None = None  # what the sidecar records of --baseline-from
     exercise: dict | None = None  # the sidecar's exercise object (--exercise)
     gait: dict | None = None  # the sidecar's gait object (--gait)
+    people: dict | None = None  # the sidecar's people object (who was seen, measured)
 
 
 def baseline_record(baseline: Baseline, window: tuple[float, float], mode: str,
@@ -215,6 +217,20 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
             gait = GaitSink(settings.gait, recorder,
                             gait_files(out_dir, stem, True, settings.mot), session=session)
             movement.append(gait)
+        people = None
+        if source.is_sequence:
+            open_person = None
+            if settings.all_people:
+                for stale in person_files(out_dir, stem):  # only with --overwrite, see cli
+                    stale.unlink()
+
+                def open_person(pid: int):
+                    return open_recorder(out_dir, person_stem(stem, pid), source.info(),
+                                         settings.to_dict(), pipeline, settings.landmarks,
+                                         overwrite, angles=settings.angles)
+            people = PeopleSink(recorder, settings.people_sought, settings.person,
+                                open_person)
+            movement.append(people)
         writers: list[ResultSink] = [*movement, RecorderSink(recorder), *sinks]
         capture = CaptureWorker(source, reopen, on_status=on_status)
         try:
@@ -263,6 +279,8 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
         report.exercise = exercise.summary
     if gait is not None:
         report.gait = gait.summary
+    if people is not None:
+        report.people = people.summary
     report.wall_s = time.perf_counter() - t_start
     report.stage_ms = {"decode": capture.decode_ms, **stats.stage, "write": write_ms}
     if capture.newest_wins:

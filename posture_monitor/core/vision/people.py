@@ -22,6 +22,32 @@ from posture_monitor.core.vision.pose import Pose
 _BODY = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28, 29, 30])
 
 
+DUPLICATE = 0.1  # mean landmark distance in body heights under which two poses are one
+DUPLICATE_IOU = 0.7  # ... or this much overlap of their boxes (arms apart, same body)
+# A track seen in fewer than CONFIRM_FRAMES frames (a flicker, or a duplicate MediaPipe
+# dropped) ends after TENTATIVE_GAP_S unseen instead of max_gap_s: an old guess must not
+# take a person over later (SORT's min_hits).
+CONFIRM_FRAMES = 3
+TENTATIVE_GAP_S = 0.1
+# Cost per second unseen: a person seen in the last frame wins a tie against a track
+# that has not been seen for a while (a periodic movement can look like an old pose).
+STALE_COST_PER_S = 0.5
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    lo = np.maximum(a.min(axis=0), b.min(axis=0))
+    hi = np.minimum(a.max(axis=0), b.max(axis=0))
+    inter = float(np.prod(np.clip(hi - lo, 0, None)))
+    area = float(np.prod(np.ptp(a, axis=0)) + np.prod(np.ptp(b, axis=0))) - inter
+    return inter / area if area > 0 else 0.0
+
+
+def _apart(a: np.ndarray, b: np.ndarray, aspect: float) -> bool:
+    d = np.linalg.norm((a - b) * np.array([aspect, 1.0]), axis=1).mean()
+    height = max(float(np.ptp(a[:, 1])), float(np.ptp(b[:, 1])), 0.02)
+    return d / height >= DUPLICATE and _iou(a, b) < DUPLICATE_IOU
+
+
 @dataclass(frozen=True)
 class Person:
     """One person in one frame: their number and their (unsmoothed) landmarks."""
@@ -49,6 +75,7 @@ class _Track:
     points: np.ndarray  # (len(_BODY), 2) last seen, frame units
     velocity: np.ndarray = field(default_factory=lambda: np.zeros((len(_BODY), 2)))
     last_t: float = 0.0
+    hits: int = 1
 
     def predicted(self, t: float) -> np.ndarray:
         return self.points + self.velocity * (t - self.last_t)
@@ -71,10 +98,26 @@ class PeopleTracker:
     def _cost(self, track: _Track, pts: np.ndarray, t: float) -> float:
         """Mean landmark distance from where the track should be, in body heights."""
         d = (track.predicted(t) - pts) * np.array([self.aspect, 1.0])
-        return float(np.linalg.norm(d, axis=1).mean()) / track.scale()
+        return (float(np.linalg.norm(d, axis=1).mean()) / track.scale()
+                + STALE_COST_PER_S * (t - track.last_t))
+
+    def distinct(self, poses: list[Pose]) -> list[Pose]:
+        """One pose per person: asked for several people, MediaPipe sometimes returns the
+        same person twice, with slightly different landmarks. Of two poses whose body
+        landmarks lie within DUPLICATE body heights of each other on average, the one it
+        sees better is kept (two people are never that close all over)."""
+        order = sorted(poses, key=lambda p: -float(p.visibility[_BODY].sum()))
+        kept: list[Pose] = []
+        for pose in order:
+            pts = pose.image[_BODY, :2]
+            if all(_apart(pts, k.image[_BODY, :2], self.aspect) for k in kept):
+                kept.append(pose)
+        return [p for p in poses if any(p is k for k in kept)]
 
     def update(self, poses: list[Pose], t: float) -> list[Person]:
-        self._tracks = [tr for tr in self._tracks if t - tr.last_t <= self.max_gap_s]
+        self._tracks = [tr for tr in self._tracks if t - tr.last_t <= (
+            self.max_gap_s if tr.hits >= CONFIRM_FRAMES else TENTATIVE_GAP_S)]
+        poses = self.distinct(poses)
         points = [pose.image[_BODY, :2].copy() for pose in poses]
         pairs = self._assign(points, t)
         people: list[Person] = []
@@ -92,6 +135,7 @@ class PeopleTracker:
                     v = (points[i] - tr.points) / dt
                     tr.velocity = 0.5 * tr.velocity + 0.5 * v
                 tr.points, tr.last_t = points[i], t
+                tr.hits += 1
             people.append(Person(tr.id, pose, body_box(pose)))
         return sorted(people, key=lambda p: p.id)
 
@@ -120,21 +164,3 @@ class PeopleTracker:
             best[d] = self._tracks[tr]
             taken.add(tr)
         return best
-
-
-class PersonChooser:
-    """Whom to measure: the person measured so far while they stay in view; when they
-    are gone, the one most in view."""
-
-    def __init__(self) -> None:
-        self.current: int | None = None
-
-    def choose(self, people: list[Person]) -> Person | None:
-        if not people:
-            return None
-        for p in people:
-            if p.id == self.current:
-                return p
-        chosen = max(people, key=lambda p: p.size)
-        self.current = chosen.id
-        return chosen

@@ -69,8 +69,9 @@ def _add_movement_options(p: argparse.ArgumentParser) -> None:
                    help="count repetitions of this exercise: writes <stem>_reps.csv (one "
                    "row per repetition, complete or not) and an 'exercise' object in the "
                    "sidecar JSON")
-    p.add_argument("--side", default="both", choices=("both", "left", "right"),
-                   help="which side's joints count the repetitions (default both)")
+    p.add_argument("--side", default=None, metavar="both|left|right|VIDEO",
+                   help="which side's joints count the repetitions (default both); with "
+                   "--front: the side camera's video")
     p.add_argument("--joints", default="", metavar="JOINT,...",
                    help="--exercise free: the joints to report, the first one counted "
                    "(e.g. knee_flex,hip_flex)")
@@ -148,8 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     analyze = sub.add_parser("analyze", help="analyse videos, images, folders or a camera "
                              "into per-frame CSV + JSON sidecar")
-    analyze.add_argument("inputs", nargs="+", metavar="INPUT",
+    analyze.add_argument("inputs", nargs="*", metavar="INPUT",
                          help="video file, image, folder of images, or camera index")
+    analyze.add_argument("--front", default=None, metavar="VIDEO",
+                         help="two synchronized cameras in one table: the front camera's "
+                         "video (with --side; instead of INPUT): writes "
+                         "<front-stem>+<side-stem>.csv, each value from the camera whose "
+                         "view shows its plane, with a <column>_source")
     analyze.add_argument("--out", type=Path, required=True, metavar="DIR",
                          help="folder for <input-stem>.csv and <input-stem>.json (inputs "
                          "with the same name in one run get <stem>-2, <stem>-3, ...)")
@@ -220,9 +226,32 @@ def subcommands(parser: argparse.ArgumentParser) -> frozenset[str]:
     return frozenset(name for a in actions for name in a.choices)
 
 
+_NOT_WITH_PAIR = (("exercise", "--exercise"), ("gait", "--gait"),
+                  ("all_people", "--all-people"), ("patient", "--patient"),
+                  ("baseline_from", "--baseline-from"), ("landmarks", "--landmarks"),
+                  ("mot", "--mot"))
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     if args.save and not args.patient:
         raise UserError("--save needs --patient ID (the pseudonymous patient ID)")
+    if args.front:
+        if not args.side:
+            raise UserError("--front and --side go together: the two synchronized videos")
+        args.side_video, args.side = args.side, None
+        if args.inputs:
+            raise UserError("give either INPUT... or --front VIDEO --side VIDEO, not both")
+        for dest, flag in _NOT_WITH_PAIR:
+            if getattr(args, dest, None):
+                raise UserError(f"{flag} does not work with --front/--side yet: analyse "
+                                "each video on its own for it")
+        from posture_monitor.cli_analyze import run_pair
+
+        return run_pair(args.front, args.side_video, args.out, _settings(args), args.quiet,
+                        args.max_frames, overwrite=args.overwrite)
+    if not args.inputs:
+        raise UserError("give a video, image, folder or camera to analyse (INPUT), or "
+                        "--front VIDEO --side VIDEO")
     settings = _settings(args)
     return run_analysis(args.inputs, args.out, settings, args.quiet,
                         args.max_frames, patient=args.patient if args.save else None,
@@ -274,6 +303,10 @@ def _exercise_settings(args: argparse.Namespace):
 
     name = getattr(args, "exercise", None)
     joints = tuple(j.strip() for j in getattr(args, "joints", "").split(",") if j.strip())
+    side = getattr(args, "side", None) or "both"
+    if side not in ("both", "left", "right"):
+        raise UserError(f"--side must be both, left or right (or, with --front VIDEO, the "
+                        f"side camera's video), not {side!r}")
     if name is None:
         if joints or getattr(args, "target", None) is not None:
             raise UserError("--joints and --target go with --exercise NAME")
@@ -284,7 +317,7 @@ def _exercise_settings(args: argparse.Namespace):
         except ValueError as exc:
             raise UserError(str(exc)) from None
     resolve_preset(name, joints, args.target)  # unknown names: one line now
-    return ExerciseSettings(name=name, side=args.side, joints=joints, target=args.target)
+    return ExerciseSettings(name=name, side=side, joints=joints, target=args.target)
 
 
 def _people_settings(args: argparse.Namespace) -> dict:

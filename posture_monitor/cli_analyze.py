@@ -185,3 +185,43 @@ def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False
                       f"{out_dir / (stem + '.csv')}", file=sys.stderr)
                 return EXIT_INTERRUPTED
     return EXIT_USAGE if failures else 0
+
+
+def run_pair(front: str, side: str, out_dir: Path, settings, quiet: bool = False,
+             max_frames: int | None = None, overwrite: bool = False) -> int:
+    """`analyze --front A --side B`: two synchronized videos into one table
+    (core/run/two_cameras.py), `<A-stem>+<B-stem>.csv` and `.json`."""
+    from posture_monitor.core.capture.sources import open_source
+    from posture_monitor.core.run.two_cameras import analyze_pair
+    from posture_monitor.core.vision.model_files import resolve_pose_model
+    from posture_monitor.progress import ProgressBar
+
+    model = resolve_pose_model(settings.model)
+    if settings.classifier != "none":
+        from posture_monitor.core.classify.classifier import resolve_classifier
+
+        resolve_classifier(settings.classifier)
+    stem = f"{Path(front).stem}+{Path(side).stem}"
+    _check_outputs(out_dir, [stem], overwrite)
+    with open_source(front) as a, open_source(side) as b:
+        for spec, src in ((front, a), (side, b)):
+            if src.is_live or not src.is_sequence:
+                raise SourceError(f"{spec}: --front and --side take two video files "
+                                  "(synchronized recordings)")
+        bar = ProgressBar(stem, enabled=None if not quiet else False)
+        try:
+            report = analyze_pair(a, b, out_dir, stem, settings, model, overwrite,
+                                  progress=bar, max_frames=max_frames)
+        except KeyboardInterrupt:
+            bar.close()
+            print(f"posture-monitor: interrupted; rows so far kept in {out_dir / stem}.csv",
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
+        bar.close()
+    if not quiet:
+        fps = ", ".join(f"{k} {v:.1f}" for k, v in report.fps.items())
+        print(f"{stem}: {report.frames} rows on the front camera's time axis, person in "
+              f"front {report.with_pose['front']} / side {report.with_pose['side']}, "
+              f"{report.unmatched} without a side frame; analysed fps {fps} -> "
+              f"{report.csv_path}")
+    return 0

@@ -85,6 +85,14 @@ BASE_UNITS: dict[str, str] = {
     "alert_event": "1 on the frame an alert starts",
     "alert_reason": "why the state is warning or alert, e.g. 'Trunk flexion for 12 s: ...'",
     "angle_flags": "';'-separated reasons for empty joint-angle columns: 'column:reason'",
+    # two cameras in one table (analyze --front A --side B)
+    "front_frame": "index of the front camera's frame of this row",
+    "side_frame": "index of the side camera's frame nearest in time (empty: none close)",
+    "side_time_s": "s, the side camera's own time of that frame",
+    "front_pose": "1 = the front camera found the person, 0 = not",
+    "side_pose": "1 = the side camera found the person, 0 = not",
+    "front_view": "the view the front camera had (front | back | left | right | ...)",
+    "side_view": "the view the side camera had",
 }
 
 
@@ -107,6 +115,10 @@ def column_units(columns: list[str]) -> dict[str, str]:
     for c in columns:
         if c in BASE_UNITS:
             units[c] = BASE_UNITS[c]
+        elif c.endswith("_source"):
+            units[c] = (f"front | side: the camera {c[:-7]} was taken from (the one whose "
+                        "view shows its plane, else the other where its view did); empty: "
+                        "neither measured it")
         elif c in METRIC_BY_COLUMN:
             m = METRIC_BY_COLUMN[c]
             units[c] = f"{m.unit}: {m.convention}"
@@ -143,14 +155,16 @@ class SessionRecorder:
     def __init__(self, out_dir: Path, stem: str, source_info: dict, settings: dict,
                  model: dict, images: bool = False, landmarks: bool = False,
                  classifier: dict | None = None, overwrite: bool = False,
-                 angles: bool = False) -> None:
+                 angles: bool = False, columns: list[str] | None = None) -> None:
         self.csv_path = out_dir / f"{stem}.csv"
         self.json_path = out_dir / f"{stem}.json"
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise output_error(exc, out_dir) from None
-        self.columns = csv_columns(images, landmarks, angles)
+        # `columns`: a table of another shape (two cameras merged, core/run/two_cameras.py),
+        # whose rows come through write_cells; the file handling is the same
+        self.columns = columns or csv_columns(images, landmarks, angles)
         self.landmarks = landmarks
         self.angles = angles
         self.images = images
@@ -238,7 +252,11 @@ class SessionRecorder:
                     wx, wy, wz = pose.world[i]
                     row += [f"{x:.5f}", f"{y:.5f}", f"{z:.5f}", f"{pose.visibility[i]:.3f}",
                             f"{pose.presence[i]:.3f}", f"{wx:.4f}", f"{wy:.4f}", f"{wz:.4f}"]
-        self._add_row(row, pose is not None)
+        self.write_cells(row, pose is not None)
+
+    def write_cells(self, row: list[str], with_pose: bool) -> None:
+        """One row of ready cells (as many as the columns)."""
+        self._add_row(row, with_pose)
         if (self._pending_bytes >= FLUSH_BYTES
                 or time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S):
             self._flush()

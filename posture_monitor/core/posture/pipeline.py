@@ -183,6 +183,12 @@ class PosePipeline:
         return FrameResult(frame, pose, measurement, 0.0, 0.0, classification, scores,
                            alert, angles)
 
+    def choose_person(self, rule: str | int) -> None:
+        """Whom to measure from the next frame on (the window's click on a person):
+        'auto', 'largest' or a person number (core/posture/person_choice.py). Call it on
+        the thread that runs the pipeline."""
+        self._chooser = PersonChooser(rule)
+
     @property
     def people_sought(self) -> int:
         return self._estimator.max_people

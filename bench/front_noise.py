@@ -84,9 +84,14 @@ def stats(x: np.ndarray) -> dict | None:
             "sdc95": 1.96 * math.sqrt(2) * sd}
 
 
-def summarize(tr: dict, window: tuple[float, float] | None = None) -> dict:
+def summarize(tr: dict, window: tuple[float, float] | None = None,
+              view: str | None = "front") -> dict:
+    """Noise of each metric over the frames in `view` (the front defaults apply where a
+    front baseline is compared: pipeline._alert_values; None: every frame)."""
     t = tr["t"]
     keep = np.ones(len(t), bool) if window is None else (t >= window[0]) & (t <= window[1])
+    if view is not None:
+        keep &= np.array([v == view for v in tr["views"]], bool)
     out = {}
     for c in METRIC_COLUMNS:
         s = stats(tr["values"][c][keep])

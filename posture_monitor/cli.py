@@ -131,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", help="open the desktop window")
     gui.add_argument("--source", default=None,
                      help="camera index or video file (default: the camera in Settings)")
+    gui.add_argument("--side-source", default=None, metavar="SOURCE",
+                     help="a second camera index or video file, shown and analysed beside "
+                     "the first (the front camera): each value from the camera whose view "
+                     "shows its plane (Source menu: Add side camera)")
     gui.add_argument("--model", default=None, metavar="lite|full",
                      help="pose model (default: the one in Settings)")
     from posture_monitor.core.movement.exercises import preset_names
@@ -180,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
                          "force from the first frame (grace period from the first frame). "
                          "A camera: taken live over START..END and in force from END on. "
                          "The sidecar JSON records it")
+    analyze.add_argument("--camera-tilt-from", type=parse_seconds_window, default=None,
+                         metavar="START:END",
+                         help="estimate the camera's pitch and roll from these seconds of "
+                         "each video, while the person stands or sits upright and still, "
+                         "and remove it from the 3D trunk and head columns (without it they "
+                         "carry the camera's tilt; the sidecar's camera_tilt says which)")
     _add_movement_options(analyze)
     _add_people_options(analyze)
     _add_pipeline_options(analyze)
@@ -229,7 +239,7 @@ def subcommands(parser: argparse.ArgumentParser) -> frozenset[str]:
 _NOT_WITH_PAIR = (("exercise", "--exercise"), ("gait", "--gait"),
                   ("all_people", "--all-people"), ("patient", "--patient"),
                   ("baseline_from", "--baseline-from"), ("landmarks", "--landmarks"),
-                  ("mot", "--mot"))
+                  ("mot", "--mot"), ("camera_tilt_from", "--camera-tilt-from"))
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -255,7 +265,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     settings = _settings(args)
     return run_analysis(args.inputs, args.out, settings, args.quiet,
                         args.max_frames, patient=args.patient if args.save else None,
-                        baseline_from=args.baseline_from, overwrite=args.overwrite)
+                        baseline_from=args.baseline_from, overwrite=args.overwrite,
+                        camera_tilt_from=args.camera_tilt_from)
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -269,7 +280,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
         resolve_preset(args.exercise, joints)  # a wrong name: one line now, not in the window
     exercise = (args.exercise, args.side, joints) if args.exercise else None
-    return run_gui(args.source, args.model, exercise=exercise, gait=args.gait)
+    return run_gui(args.source, args.model, exercise=exercise, gait=args.gait,
+                   side_source=args.side_source)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -105,6 +105,7 @@ def _say_capture_status(status) -> None:
 def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False,
                  max_frames: int | None = None, patient: str | None = None,
                  baseline_from: tuple[float, float] | None = None,
+                 camera_tilt_from: tuple[float, float] | None = None,
                  overwrite: bool = False, keep_existing: bool = False,
                  open_input=None) -> int:
     """Analyse each input in turn; a bad input is reported and the others still run.
@@ -162,6 +163,7 @@ def run_analysis(inputs: list[str], out_dir: Path, settings, quiet: bool = False
                     report = analyze_source(
                         source, out_dir, stem, settings, model, bar, stop, max_frames,
                         sinks=[session] if session else (), baseline_from=baseline_from,
+                        camera_tilt_from=camera_tilt_from,
                         overwrite=overwrite, reopen=lambda spec=spec: open_input(spec),
                         on_status=_say_capture_status)
                 bar.close()

@@ -5,7 +5,13 @@ import math
 import pytest
 
 from posture_monitor.core.common.settings import QualitySettings
-from posture_monitor.core.measure.definitions import METRIC_COLUMNS, METRICS
+from posture_monitor.core.measure.camera_tilt import NOT_REMOVED_FLAG
+from posture_monitor.core.measure.definitions import (
+    ANY_VIEW,
+    METRIC_BY_COLUMN,
+    METRIC_COLUMNS,
+    METRICS,
+)
 from posture_monitor.core.measure.metrics import classify_view, measure
 from posture_monitor.core.vision.landmarks import INDEX
 from tests.posegen import H, W, blank_pose, front_pose, put, side_pose
@@ -23,7 +29,7 @@ def test_side_view_angles_exact(view, cva, torso, flex):
     assert m.values["head_flex_deg"] == pytest.approx(flex, abs=1e-6)
     for col in ("shoulder_tilt_deg", "head_tilt_deg", "lateral_lean_deg", "fwd_head_ratio"):
         assert m.values[col] is None  # frontal metrics never come out of a side view
-    assert m.flags == []
+    assert m.flags == [NOT_REMOVED_FLAG]  # the 3D ones read, the camera's tilt not removed
 
 
 def test_side_view_signs_slouch_and_chin_down_positive_recline_negative():
@@ -49,8 +55,10 @@ def test_frontal_angles_exact(tilt, head, lean):
 def test_back_view_is_reported_but_not_measured():
     # MediaPipe may swap left and right when it believes it sees a back: no signed guess.
     m = measure(front_pose(5.0, 5.0, 5.0, from_behind=True), W, H)
-    assert m.view == "back" and m.flags == ["view:back"]
-    assert all(v is None for v in m.values.values())
+    assert m.view == "back" and m.flags == ["view:back", NOT_REMOVED_FLAG]
+    # the 3D metrics read in every view (issue 15: tests/test_posture3d.py), no 2D one
+    assert all(v is None for c, v in m.values.items() if METRIC_BY_COLUMN[c].views != ANY_VIEW)
+    assert m.values["trunk_tilt_3d_deg"] == pytest.approx(0.0)
 
 
 def test_forward_head_ratio_exact_and_front_only():
@@ -96,8 +104,9 @@ def test_oblique_view_withholds_everything():
     pose.world[INDEX["left_shoulder"]] = (0.18 * math.cos(yaw), -0.5, 0.18 * math.sin(yaw))
     pose.world[INDEX["right_shoulder"]] = (-0.18 * math.cos(yaw), -0.5, -0.18 * math.sin(yaw))
     m = measure(pose, W, H)
-    assert m.view == "oblique" and m.flags == ["view:oblique"]
-    assert all(v is None for v in m.values.values())
+    assert m.view == "oblique" and m.flags == ["view:oblique", NOT_REMOVED_FLAG]
+    assert all(v is None for c, v in m.values.items() if METRIC_BY_COLUMN[c].views != ANY_VIEW)
+    assert m.values["trunk_tilt_3d_deg"] is not None
 
 
 def test_hip_out_of_frame_withholds_torso_only():

@@ -65,7 +65,7 @@ def test_db_path_follows_the_data_home(monkeypatch, tmp_path):
 def test_new_database_is_private_wal_with_foreign_keys(tmp_path):
     path = tmp_path / "new" / "db.sqlite3"
     with Store(path) as store:
-        assert store.version == len(MIGRATIONS) == 7  # v7: gait results
+        assert store.version == len(MIGRATIONS) == 8  # v8: the every-view 3D metrics
         assert store.query("PRAGMA journal_mode")[0][0] == "wal"
         assert store.query("PRAGMA foreign_keys")[0][0] == 1
         _fill(store)

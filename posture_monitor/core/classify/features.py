@@ -10,8 +10,9 @@ their size, and to which side faces the camera:
     so the shoulder line is the x axis: (left, up, forward) in the body's own frame, with
     x pointing to the near side in side views                                  13 x 3
   * MediaPipe visibility of the same landmarks                                13
-  * the metrics of `definitions.METRICS` (0 when empty) and a 0/1 "measured" flag 13 + 13
-    (version 2 added the front-view head and trunk measures of issue 10)
+  * the 13 metrics of V2_METRICS (0 when empty) and a 0/1 "measured" flag        13 + 13
+    (version 2 added the front-view head and trunk measures of issue 10; the table's
+    later columns are not features until a new version)
   * the view: side, front                                                      2
 A model file records FEATURE_VERSION; the classifier refuses a model built on another.
 """
@@ -22,12 +23,19 @@ import math
 
 import numpy as np
 
-from posture_monitor.core.measure.definitions import METRIC_COLUMNS, SIDE_VIEWS
+from posture_monitor.core.measure.definitions import SIDE_VIEWS
 from posture_monitor.core.measure.metrics import Measurement
 from posture_monitor.core.vision.landmarks import INDEX
 from posture_monitor.core.vision.pose import Pose
 
 FEATURE_VERSION = 2
+# The metrics of version 2, frozen: the shipped model was trained on these 13, with
+# trunk_flex_3d_deg as it was then (front view only). Metrics added to the table later
+# (issue 15's every-view 3D ones) enter only with a new version and a retrained model.
+V2_METRICS = ("cva_deg", "neck_incl_deg", "torso_incl_deg", "head_flex_deg",
+              "shoulder_tilt_deg", "head_tilt_deg", "lateral_lean_deg", "fwd_head_ratio",
+              "head_fwd_cm", "head_size_ratio", "neck_height_ratio", "head_pitch_deg",
+              "trunk_flex_3d_deg")  # fmt: skip
 
 # (first, second) pairs are reordered per view; singles stay.
 _POINTS: tuple[tuple[str, ...], ...] = (
@@ -62,7 +70,7 @@ def feature_names() -> list[str]:
     names = [f"img_{r}_{c}" for r in roles for c in ("x", "y")]
     names += [f"world_{r}_{c}" for r in roles for c in ("left", "up", "fwd")]
     names += [f"vis_{r}" for r in roles]
-    names += list(METRIC_COLUMNS) + [f"has_{c}" for c in METRIC_COLUMNS]
+    names += list(V2_METRICS) + [f"has_{c}" for c in V2_METRICS]
     names += ["view_side", "view_front"]
     return names
 
@@ -103,7 +111,8 @@ def compute_features(pose: Pose, m: Measurement, width: int, height: int) -> np.
     world = np.stack([left, -wrel[:, 1], -depth], axis=1)  # MediaPipe y points down
 
     vis = pose.visibility[idx]
-    values = [m.values[col] for col in METRIC_COLUMNS]
+    values = [None if col == "trunk_flex_3d_deg" and m.view != "front" else m.values[col]
+              for col in V2_METRICS]
     metric = [0.0 if v is None else float(v) for v in values]
     has = [0.0 if v is None else 1.0 for v in values]
     view = [1.0 if m.view in SIDE_VIEWS else 0.0, 1.0 if m.view == "front" else 0.0]

@@ -18,8 +18,18 @@ docs/METRICS.md of this repository):
   kind "forward_3d_cm":   world landmarks (metres): `end` ahead of `start` along the body's
                           forward axis (horizontal, perpendicular to the shoulder line,
                           pointing where the face points), in centimetres.
-  kind "flexion_3d":      world landmarks: the segment start->end from the camera's vertical
-                          in the plane of that forward axis, positive = forward.
+  The 3D kinds below work in every view (front, side, oblique, back): world landmarks in
+  level axes (the camera's tilt removed when it was estimated, core/measure/camera_tilt.py;
+  else the camera's own vertical), the body's frame from the shoulder line: `left` = the
+  right->left shoulder line made horizontal, `forward` = left x up (where the face points).
+  kind "tilt_3d":         the segment start->end from the vertical, any direction, >= 0.
+  kind "sagittal_3d":     the segment's angle from the vertical in the plane of `forward`
+                          and up, positive = forward.
+  kind "frontal_3d":      ...in the plane of `left` and up, positive = towards the left.
+  kind "forward_level_cm": `end` ahead of `start` along `forward`, in centimetres.
+  kind "neck_sagittal_3d": the segment start->end against the trunk line (mid-hip to
+                          mid-shoulder) in the trunk's own sagittal plane, positive =
+                          forward; relative to the trunk, so no camera tilt enters.
 * Roles without a side ("ear", "shoulder", "hip", "eye") mean the side that faces the
   camera in a side view; "mid_*" is the midpoint of the left and right landmarks.
 """
@@ -33,12 +43,26 @@ SIDE_VIEWS = frozenset({"left", "right"})
 # camera for one seen from behind (22 of 100 frames of the front-facing sample clip with
 # the full model, 54 with lite) and then swaps left and right, which would flip every
 # sign; true back views (pose2sim cam03/cam04) were never taken for front views. So a
-# `back` view is reported, but measured nothing in.
+# `back` view is reported, but measured no 2D metric in.
 FRONTAL_VIEWS = frozenset({"front"})
 VIEWS = ("front", "back", "left", "right", "oblique", "unknown")
+# The 3D metrics need no view of a plane: MediaPipe's world landmarks are a skeleton in
+# space. Every view with the shoulders in sight (never "unknown": no shoulders, no body
+# frame). A "back" view may have left and right swapped (above): that flips the sign of
+# trunk_flex_3d_deg and trunk_lateral_3d_deg there, never trunk_tilt_3d_deg.
+ANY_VIEW = frozenset({"front", "back", "left", "right", "oblique"})
+# The 3D kinds that measure against the vertical, so a camera's tilt enters them.
+TILT_KINDS = frozenset({"tilt_3d", "sagittal_3d", "frontal_3d", "forward_level_cm"})
+WORLD_KINDS = TILT_KINDS | {"forward_3d_cm", "neck_sagittal_3d"}
 
 # How each unit reads after a value; ratios are all relative to the shoulder width.
 UNIT_TEXT = {"deg": "°", "cm": " cm", "ratio": " × shoulder width"}
+# Every 3D convention says what it rests on (the CSV's column description, the sidecar's
+# metric table and the report's definitions all show it).
+MODEL_3D = "Model-based 3D estimate from MediaPipe's world landmarks, not a measurement of bone."
+TILT_3D = (MODEL_3D + " Against the vertical: the camera's tilt is removed when it was "
+           "estimated (the sidecar's camera_tilt says how), else it adds as an offset (flag "
+           "camera_tilt:not_removed).")
 
 
 @dataclass(frozen=True)
@@ -158,14 +182,49 @@ METRICS: tuple[MetricDef, ...] = (
         "so a camera below eye level reads chin up by its elevation angle",
         short="Head pitch",
     ),
+    # 3D trunk and neck in every view (issue 15): the 2D metrics above are withheld in
+    # oblique and back views, where these still read. Model-based estimates; the camera's
+    # tilt is removed when it was estimated (the sidecar's `camera_tilt` says how), else
+    # each frame's flags say camera_tilt:not_removed and the tilt is an offset.
     MetricDef(
-        "trunk_flex_3d_deg", "Trunk flexion, 3D (mid-hip to mid-shoulder vs the camera's "
-        "vertical, front view)", "deg", FRONTAL_VIEWS, "flexion_3d",
+        "trunk_flex_3d_deg", "Trunk flexion, 3D (mid-hip to mid-shoulder vs vertical, in the "
+        "body's sagittal plane)", "deg", ANY_VIEW, "sagittal_3d",
         (("mid_hip", "mid_shoulder"),), +1,
-        "positive = trunk bent forward (slouch), negative = reclined. From MediaPipe's world "
-        "landmarks (model-based 3D estimate); a pitched camera adds its pitch as an offset.",
+        "positive = trunk bent forward (slouch), negative = reclined; forward from the "
+        "shoulder line, so any camera yaw. " + TILT_3D,
         needs_hips=True,
         short="Trunk flexion (3D)",
+    ),
+    MetricDef(
+        "trunk_tilt_3d_deg", "Trunk tilt from vertical, 3D (mid-hip to mid-shoulder, any "
+        "direction)", "deg", ANY_VIEW, "tilt_3d", (("mid_hip", "mid_shoulder"),), +1,
+        "0 = trunk upright, always >= 0 (forward, backward or sideways alike). " + TILT_3D,
+        needs_hips=True,
+        short="Trunk tilt (3D)",
+    ),
+    MetricDef(
+        "trunk_lateral_3d_deg", "Trunk lateral bend, 3D (mid-hip to mid-shoulder vs vertical, "
+        "in the body's frontal plane)", "deg", ANY_VIEW, "frontal_3d",
+        (("mid_hip", "mid_shoulder"),), +1,
+        "positive = trunk leaning towards the subject's left. " + TILT_3D,
+        needs_hips=True,
+        short="Trunk lateral bend (3D)",
+    ),
+    MetricDef(
+        "neck_flex_3d_deg", "Neck flexion, 3D (mid-shoulder to mid-ear vs the trunk line, "
+        "sagittal)", "deg", ANY_VIEW, "neck_sagittal_3d", (("mid_shoulder", "mid_ear"),), +1,
+        "0 = head in line with the trunk; positive = head bent forward relative to the trunk "
+        "(no camera tilt enters: both lines are the body's). " + MODEL_3D,
+        needs_hips=True,
+        short="Neck flexion (3D)",
+    ),
+    MetricDef(
+        "head_fwd_3d_cm", "Head forward distance, 3D, every view (ear midpoint ahead of "
+        "shoulder midpoint, level)", "cm", ANY_VIEW, "forward_level_cm",
+        (("mid_shoulder", "mid_ear"),), +1,
+        "positive = ears ahead of the shoulders along the body's forward axis (horizontal "
+        "once the camera's tilt is removed). " + TILT_3D,
+        short="Head forward (3D)",
     ),
 )
 
@@ -175,6 +234,8 @@ METRIC_COLUMNS: tuple[str, ...] = tuple(m.column for m in METRICS)
 # Derived from the table rows (kept as names so callers read one lookup, not a copy).
 SHORT_NAMES: dict[str, str] = {m.column: m.short for m in METRICS}
 SUMMARY_COLUMNS: tuple[str, ...] = tuple(m.column for m in METRICS if m.summary)
+# The columns a camera's tilt enters (camera_tilt.py removes it, the sidecar names them).
+TILT_COLUMNS: tuple[str, ...] = tuple(m.column for m in METRICS if m.kind in TILT_KINDS)
 
 
 def metric_table() -> list[dict]:

@@ -2,7 +2,8 @@
 
 No reading beats a wrong one: a metric is left as None, with a reason in `flags`, when its
 view does not apply, a landmark it needs is out of frame or poorly visible, or the
-trunk is implausible (hips guessed under a desk).
+trunk is implausible (hips guessed under a desk). The 3D metrics of every view read the
+world landmarks in level axes when the camera's tilt is given (camera_tilt.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from posture_monitor.core.common.settings import QualitySettings
-from posture_monitor.core.measure.definitions import FRONTAL_VIEWS, METRICS, SIDE_VIEWS, MetricDef
+from posture_monitor.core.measure.camera_tilt import NOT_REMOVED_FLAG, CameraTilt, landmark_problem
+from posture_monitor.core.measure.definitions import (
+    ANY_VIEW,
+    FRONTAL_VIEWS,
+    METRICS,
+    SIDE_VIEWS,
+    TILT_KINDS,
+    MetricDef,
+)
 from posture_monitor.core.vision.landmarks import INDEX
 from posture_monitor.core.vision.pose import Pose
 
@@ -60,21 +69,19 @@ def classify_view(yaw_deg: float, q: QualitySettings) -> str:
 class _Frame:
     """Landmark access for one frame in pixels, with per-landmark usability."""
 
-    def __init__(self, pose: Pose, width: int, height: int, q: QualitySettings) -> None:
+    def __init__(self, pose: Pose, width: int, height: int, q: QualitySettings,
+                 tilt: CameraTilt | None = None) -> None:
         self.px = pose.image[:, :2] * (width, height)
         self.pose = pose
         self.q = q
+        # World landmarks in level axes (y along gravity) when the camera's tilt is known;
+        # else the camera's own axes. Only the 3D kinds that measure against the vertical
+        # read these: head_fwd_cm keeps the camera's axes (its alerts compare within a
+        # set-up, calibrated so).
+        self.level = pose.world if tilt is None else tilt.level(pose.world)
 
     def problem(self, name: str) -> str | None:
-        i = INDEX[name]
-        x, y = self.pose.image[i, :2]
-        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-            return f"out_of_frame:{name}"
-        if self.pose.visibility[i] < self.q.min_visibility:
-            return f"low_visibility:{name}"
-        if self.pose.presence[i] < self.q.min_presence:
-            return f"low_presence:{name}"
-        return None
+        return landmark_problem(self.pose, name, self.q)
 
     @staticmethod
     def _names(role: str, side: str | None) -> tuple[str, ...]:
@@ -98,6 +105,17 @@ class _Frame:
                 return None, reason
         source = self.pose.world if world else self.px
         return np.mean([source[INDEX[n]] for n in names], axis=0), None
+
+    def points(self, roles: tuple[str, ...]) -> tuple[list[np.ndarray] | None, str | None]:
+        """Level world positions of several roles, or (None, the first reason)."""
+        out = []
+        for role in roles:
+            names = self._names(role, None)
+            reason = next((r for n in names if (r := self.problem(n))), None)
+            if reason:
+                return None, reason
+            out.append(np.mean([self.level[INDEX[n]] for n in names], axis=0))
+        return out, None
 
     def body_axes(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(forward, up) unit vectors of the body in world coordinates: up is the camera's
@@ -173,7 +191,7 @@ def _face_pitch_deg(mid_ear: np.ndarray, nose: np.ndarray, left_ear: np.ndarray,
 
 
 def _measure_world(m: MetricDef, fr: _Frame, side: str | None) -> tuple[float | None, str | None]:
-    """The 3D kinds, from MediaPipe's world landmarks."""
+    """head_fwd_cm, from MediaPipe's world landmarks in the camera's axes (front view)."""
     start_role, end_role = m.segments[0]
     a, reason = fr.point(start_role, side, world=True)
     if a is None:
@@ -184,12 +202,55 @@ def _measure_world(m: MetricDef, fr: _Frame, side: str | None) -> tuple[float | 
     axes = fr.body_axes()
     if axes is None:
         return None, "implausible:shoulder_width"
-    forward, up = axes
+    forward, _ = axes
+    return m.sign * float(np.dot(b - a, forward)) * 100.0, None  # forward_3d_cm
+
+
+UP = np.array([0.0, -1.0, 0.0])  # level (and camera) axes: y points down
+# Below this share of its length in the horizontal, the shoulder line gives no forward
+# direction (the person lies on their side: more than about 75 deg of shoulder tilt).
+MIN_HORIZONTAL_SHOULDER = 0.25
+
+
+def _unit(v: np.ndarray) -> np.ndarray | None:
+    n = float(np.linalg.norm(v))
+    return None if n < 1e-9 else v / n
+
+
+def _measure_3d(m: MetricDef, fr: _Frame) -> tuple[float | None, str | None]:
+    """The every-view 3D kinds (definitions.py), in level world axes."""
+    start_role, end_role = m.segments[0]
+    p, reason = fr.points((start_role, end_role, "left_shoulder", "right_shoulder"))
+    if p is None:
+        return None, reason
+    a, b, ls, rs = p
     d = b - a
-    if m.kind == "forward_3d_cm":
+    if m.kind == "neck_sagittal_3d":
+        hip, reason = fr.points(("mid_hip",))
+        if hip is None:
+            return None, reason
+        # The trunk's own frame (as joint_angles' 3D angles): up along the trunk, left the
+        # shoulder line made perpendicular to it, forward = left x up (where the face is).
+        up = _unit(a - hip[0])
+        left = None if up is None else _unit((ls - rs) - np.dot(ls - rs, up) * up)
+        if up is None or left is None:
+            return None, "implausible:trunk"
+        forward = np.cross(left, up)
+        return m.sign * math.degrees(math.atan2(float(np.dot(d, forward)),
+                                                float(np.dot(d, up)))), None
+    shoulder = ls - rs
+    horizontal = np.array([shoulder[0], 0.0, shoulder[2]])
+    if np.linalg.norm(horizontal) < MIN_HORIZONTAL_SHOULDER * np.linalg.norm(shoulder):
+        return None, "implausible:shoulder_line"
+    left = horizontal / np.linalg.norm(horizontal)
+    forward = np.cross(left, UP)  # right-handed axes: left x up points where the face does
+    if m.kind == "forward_level_cm":
         return m.sign * float(np.dot(d, forward)) * 100.0, None
-    return m.sign * math.degrees(math.atan2(float(np.dot(d, forward)),
-                                            float(np.dot(d, up)))), None  # flexion_3d
+    rise = float(np.dot(d, UP))
+    if m.kind == "tilt_3d":
+        return math.degrees(math.atan2(float(np.linalg.norm(d - rise * UP)), rise)), None
+    across = forward if m.kind == "sagittal_3d" else left  # frontal_3d
+    return m.sign * math.degrees(math.atan2(float(np.dot(d, across)), rise)), None
 
 
 def _shoulder_width_px(fr: _Frame, side: str | None) -> tuple[float, str | None]:
@@ -205,7 +266,7 @@ def _measure_one(m: MetricDef, fr: _Frame, side: str | None, along_sign: float,
                  hips_reason: str | None) -> tuple[float | None, str | None]:
     if m.needs_hips and hips_reason:
         return None, hips_reason
-    if m.kind in ("forward_3d_cm", "flexion_3d"):
+    if m.kind == "forward_3d_cm":
         return _measure_world(m, fr, side)
     reason = None
     for start_role, end_role in m.segments:  # first usable segment wins
@@ -236,13 +297,23 @@ def _measure_one(m: MetricDef, fr: _Frame, side: str | None, along_sign: float,
     return None, reason
 
 
-def measure(pose: Pose | None, width: int, height: int,
-            q: QualitySettings | None = None) -> Measurement:
-    """All metrics of one frame. `width`/`height` are the frame's pixel size."""
+def measure(pose: Pose | None, width: int, height: int, q: QualitySettings | None = None,
+            tilt: CameraTilt | None = None) -> Measurement:
+    """All metrics of one frame. `width`/`height` are the frame's pixel size; `tilt` is the
+    stream's camera tilt (camera_tilt.py), None when it was not estimated."""
     q = q or QualitySettings()
     if pose is None:
         return _empty("unknown", None, "no_pose")
-    fr = _Frame(pose, width, height, q)
+    fr = _Frame(pose, width, height, q, tilt)
+    out = _measure_frame(fr, q)
+    if tilt is None and any(out.values[m.column] is not None for m in METRICS
+                            if m.kind in TILT_KINDS):
+        out.flags.append(NOT_REMOVED_FLAG)  # last: the reasons for empty values come first
+    return out
+
+
+def _measure_frame(fr: _Frame, q: QualitySettings) -> Measurement:
+    pose = fr.pose
     shoulder_issue = fr.problem("left_shoulder") or fr.problem("right_shoulder")
     visibility = {n: float(pose.visibility[INDEX[n]]) for n in KEY_LANDMARKS}
     quality = float(np.mean(list(visibility.values())))
@@ -253,6 +324,7 @@ def measure(pose: Pose | None, width: int, height: int,
     yaw = shoulder_yaw_deg(pose)
     view = classify_view(yaw, q)
     out = Measurement(view, yaw, {m.column: None for m in METRICS}, [], quality, visibility)
+    _measure_any_view(out, fr)
     if view not in SIDE_VIEWS and view not in FRONTAL_VIEWS:
         # oblique: 2D angles would be biased; back: left and right may be swapped
         out.flags.append(f"view:{view}")
@@ -267,9 +339,8 @@ def measure(pose: Pose | None, width: int, height: int,
         neck = 0.0 if ear is None else float(np.linalg.norm(ear - shoulder))
         if ear is None or abs(facing) < q.min_facing_offset * max(neck, 1.0):
             # Without knowing which way the person faces, "forward" has no sign.
-            for m in METRICS:
-                if view in m.views:
-                    out.flags.append(f"{m.column}:{reason or 'facing_unclear'}")
+            for m in _view_metrics(view):
+                out.flags.append(f"{m.column}:{reason or 'facing_unclear'}")
             return out
         along_sign = 1.0 if facing > 0 else -1.0
     else:
@@ -277,14 +348,32 @@ def measure(pose: Pose | None, width: int, height: int,
         dx = fr.px[INDEX["left_shoulder"], 0] - fr.px[INDEX["right_shoulder"], 0]
         along_sign = 1.0 if dx >= 0 else -1.0  # towards the subject's left in the image
 
+    metrics = _view_metrics(view)
     hips_reason = None
-    if any(m.needs_hips and view in m.views for m in METRICS):
+    if any(m.needs_hips for m in metrics):
         hips_reason = _hips_problem(fr, side)
-    for m in METRICS:
-        if view not in m.views:
-            continue  # the view column says why
+    for m in metrics:
         value, reason = _measure_one(m, fr, side, along_sign, hips_reason)
         out.values[m.column] = value
         if reason:
             out.flags.append(f"{m.column}:{reason}")
     return out
+
+
+def _view_metrics(view: str) -> list[MetricDef]:
+    """The 2D (and front-view 3D) metrics measured in `view`; the view column says why the
+    others are empty. The every-view 3D ones are measured by _measure_any_view."""
+    return [m for m in METRICS if view in m.views and m.views != ANY_VIEW]
+
+
+def _measure_any_view(out: Measurement, fr: _Frame) -> None:
+    """The 3D metrics of every view: before any view-specific early return, so oblique and
+    back views (and side views of unclear facing) still read them."""
+    metrics = [m for m in METRICS if m.views == ANY_VIEW]
+    hips_reason = _hips_problem(fr, None) if any(m.needs_hips for m in metrics) else None
+    for m in metrics:
+        value, reason = (None, hips_reason) if m.needs_hips and hips_reason else _measure_3d(
+            m, fr)
+        out.values[m.column] = value
+        if reason:
+            out.flags.append(f"{m.column}:{reason}")

@@ -10,6 +10,7 @@ from posture_monitor.core.classify.classifier import ABSTAIN, Classification, Po
 from posture_monitor.core.classify.labels import LABEL_NAMES
 from posture_monitor.core.classify.scoring import SCORE_COLUMNS, ImbalanceScorer
 from posture_monitor.core.common.settings import AnalysisSettings
+from posture_monitor.core.measure.camera_tilt import CameraTilt
 from posture_monitor.core.measure.joint_angles import JointMeasurement, measure_joints
 from posture_monitor.core.measure.metrics import Measurement, measure
 from posture_monitor.core.measure.person import person_position, person_scale
@@ -85,6 +86,10 @@ class PosePipeline:
         self._people = PeopleTracker() if sequence else None
         self._chooser = PersonChooser(self.settings.person)
         self.baseline = None
+        # The stream's camera tilt (core/measure/camera_tilt.py), removed from the 3D
+        # metrics that measure against the vertical; None: not estimated, and each frame
+        # says camera_tilt:not_removed
+        self.camera_tilt: CameraTilt | None = None
         self._rules = None  # the alert rules in force: the labels' until a baseline
         # Smoothing only makes sense between consecutive moments of one scene.
         self._smooth = self.settings.smoothing.enabled and sequence
@@ -163,7 +168,7 @@ class PosePipeline:
         """One person's measurement of one frame, with that person's own state."""
         if pose is not None and self._smooth:
             pose = self._smoothed(pose, frame.time_s, state)
-        measurement = measure(pose, width, height, self.settings.quality)
+        measurement = measure(pose, width, height, self.settings.quality, self.camera_tilt)
         if frame.image is None:
             measurement.flags = ["unreadable_image"]
         # Joint angles in the same view as the metrics, only when something reads them
@@ -212,7 +217,9 @@ class PosePipeline:
     def _alert_values(self, m: Measurement, c: Classification) -> dict[str, float | None]:
         values: dict[str, float | None] = dict(m.values)
         values.update({f"p_{k}": v for k, v in c.probabilities.items()})
-        if self.baseline is not None:
+        # deviations from the baseline only in the view it was taken in: 3D values read
+        # in every view, but a turn to an oblique view is not a change of posture
+        if self.baseline is not None and m.view == self.baseline.view:
             values.update({f"dev_{k}": v for k, v in self.baseline.deviation(m.values).items()})
         return values
 

@@ -95,6 +95,14 @@ MIGRATIONS: list[str] = [
         summary_json TEXT NOT NULL
     );
     """,
+    # v8 (issue 15): the every-view 3D trunk and neck metrics (trunk_flex_3d_deg is there
+    # since v3; it is now measured in every view)
+    """
+    ALTER TABLE samples ADD COLUMN trunk_tilt_3d_deg REAL;
+    ALTER TABLE samples ADD COLUMN trunk_lateral_3d_deg REAL;
+    ALTER TABLE samples ADD COLUMN neck_flex_3d_deg REAL;
+    ALTER TABLE samples ADD COLUMN head_fwd_3d_cm REAL;
+    """,
 ]
 
 

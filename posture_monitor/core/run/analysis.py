@@ -17,6 +17,7 @@ from posture_monitor.core.capture.sources import FrameSource
 from posture_monitor.core.capture.worker import CaptureStatus, CaptureWorker
 from posture_monitor.core.common.errors import CalibrationError
 from posture_monitor.core.common.settings import AnalysisSettings
+from posture_monitor.core.measure.camera_tilt import CameraTilt, UprightCalibration, tilt_record
 from posture_monitor.core.measure.definitions import METRIC_COLUMNS
 from posture_monitor.core.posture.baseline import Baseline, WindowCalibration, camera_info
 from posture_monitor.core.posture.pipeline import PosePipeline
@@ -73,15 +74,49 @@ def first_pass_baseline(source: FrameSource, settings: AnalysisSettings, model: 
                         stop: threading.Event | None = None) -> Baseline:
     """`--baseline-from` on a seekable file: a pass over START..END only (own pipeline, no
     classifier), then the source is rewound to its first frame."""
+    calibration = WindowCalibration(*window)  # takes only frames from START on
+    _first_pass(source, settings, model, window, stop, calibration.add, "--baseline-from")
+    return calibration.baseline(camera_info(source))
+
+
+def first_pass_tilt(source: FrameSource, settings: AnalysisSettings, model: ModelFile,
+                    window: tuple[float, float], stop: threading.Event | None = None
+                    ) -> CameraTilt:
+    """`--camera-tilt-from START:END`: the camera's pitch and roll from those seconds,
+    while the person stands or sits upright (core/measure/camera_tilt.py), then the
+    source is rewound; one-line CalibrationError when they cannot give one."""
+    calibration = UprightCalibration(settings.quality)
+    start = window[0]
+
+    def add(result) -> None:
+        if result.frame.time_s >= start:
+            calibration.add(result.pose)
+
+    flag = "--camera-tilt-from"
+    _first_pass(source, settings, model, window, stop, add, flag)
+    tilt, why = calibration.estimate()
+    if tilt is None:
+        raise CalibrationError(f"{flag} {window[0]:g}:{window[1]:g}: no camera tilt from "
+                               f"those seconds ({why}): choose seconds where the person "
+                               "stands or sits upright and still, in view")
+    return tilt
+
+
+def _first_pass(source: FrameSource, settings: AnalysisSettings, model: ModelFile,
+                window: tuple[float, float], stop: threading.Event | None,
+                consume: Callable, flag: str) -> None:
+    """Every frame of START..END of a seekable file through its own pipeline (no
+    classifier) into `consume`; the source is rewound to its first frame after."""
+    if not hasattr(source, "seek") or source.is_live:
+        raise CalibrationError(f"{flag} needs a video file here (a camera cannot go back)")
     start, end = window
     fps = source.fps or 30.0
     if source.frame_count:
         length = source.frame_count / fps
         if end > length + 1e-6:
             raise CalibrationError(
-                f"--baseline-from {start:g}:{end:g} goes beyond the end of "
+                f"{flag} {start:g}:{end:g} goes beyond the end of "
                 f"{source.description} ({length:.1f} s long): choose seconds within it")
-    calibration = WindowCalibration(start, end)  # takes only frames from START on
     index = math.ceil(start * fps - 1e-6)
     if index > 0:
         # Frame START x fps is at START only at a constant rate: where the container's
@@ -100,15 +135,14 @@ def first_pass_baseline(source: FrameSource, settings: AnalysisSettings, model: 
             if (stop is not None and stop.is_set()) or frame.time_s >= end:
                 break
             last_t = frame.time_s
-            calibration.add(pipeline.process(frame))
+            consume(pipeline.process(frame))
         else:
             if last_t is None or last_t + 1.5 / fps < end:
                 ends = f"{last_t + 1 / fps:.1f} s" if last_t is not None else "before it"
                 raise CalibrationError(
-                    f"--baseline-from {start:g}:{end:g} goes beyond the end of "
+                    f"{flag} {start:g}:{end:g} goes beyond the end of "
                     f"{source.description} (it ends at {ends}): choose seconds within it")
     source.seek(0)  # type: ignore[attr-defined]
-    return calibration.baseline(camera_info(source))
 
 
 class StatsSink:
@@ -163,7 +197,8 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
                    baseline_from: tuple[float, float] | None = None,
                    overwrite: bool = False,
                    reopen: Callable[[], FrameSource] | None = None,
-                   on_status: Callable[[CaptureStatus], None] | None = None) -> AnalysisReport:
+                   on_status: Callable[[CaptureStatus], None] | None = None,
+                   camera_tilt_from: tuple[float, float] | None = None) -> AnalysisReport:
     """Analyse every frame of `source` into `out_dir/stem.{csv,json}`; an existing result
     there is replaced only with `overwrite` (else OutputError, before any frame).
 
@@ -194,11 +229,19 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
             live_calibration = WindowCalibration(*baseline_from)
         else:
             baseline = first_pass_baseline(source, settings, model, baseline_from, stop)
+    tilt = None
+    if camera_tilt_from is not None:
+        tilt = first_pass_tilt(source, settings, model, camera_tilt_from, stop)
     t_start = time.perf_counter()
     write_ms = 0.0
     with PosePipeline(settings, sequence=source.is_sequence, model=model) as pipeline:
+        pipeline.camera_tilt = tilt
         recorder = open_recorder(out_dir, stem, source.info(), settings.to_dict(), pipeline,
                                  settings.landmarks, overwrite, angles=settings.angles)
+        record = tilt_record(tilt)
+        if camera_tilt_from is not None:
+            record["from_s"] = list(camera_tilt_from)
+        recorder.add_meta({"camera_tilt": record})
         report = AnalysisReport(recorder.csv_path, recorder.json_path)
         stats = StatsSink(report)
         # Movement sinks close before the recorder: they add to its sidecar.

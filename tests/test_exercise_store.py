@@ -31,16 +31,17 @@ def store(tmp_path):
 
 
 def test_the_migration_adds_exercise_and_goal_tables_to_an_older_file(tmp_path):
+    from posture_monitor.core.records.schema import _statements
+
     path = tmp_path / "old.sqlite3"
-    with Store(path) as s:
-        s.add_patient("P1")
-    with sqlite3.connect(path) as c:  # back to version 5, as the previous release left it
-        c.execute("DROP TABLE gait_results")
-        c.execute("DROP TABLE exercise_results")
-        c.execute("DROP TABLE goals")
+    with sqlite3.connect(path) as c:  # version 5, as that release left it, with a patient
+        for script in MIGRATIONS[:5]:
+            for stmt in _statements(script):
+                c.execute(stmt)
         c.execute("PRAGMA user_version = 5")
+        c.execute("INSERT INTO patients (id, created) VALUES ('P1', '2024-05-01')")
     with Store(path) as s:
-        assert s.version == len(MIGRATIONS) == 7
+        assert s.version == len(MIGRATIONS) == 8
         assert s.patient("P1") is not None
         assert s.query("SELECT count(*) FROM goals")[0][0] == 0
 

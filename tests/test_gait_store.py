@@ -147,7 +147,7 @@ def test_a_version_6_file_is_migrated_with_its_data_kept(tmp_path, real):
         c.execute("INSERT INTO goals (patient_id, preset, measure, direction, value, unit) "
                   "VALUES ('P1', 'squat', 'range', 'at_least', 100, 'deg')")
     with Store(path) as s:
-        assert s.version == len(MIGRATIONS) == 7
+        assert s.version == len(MIGRATIONS) == 8  # v7 gait results, v8 3D sample columns
         assert es.exercise_of(s, 1)["reps"] == 2 and len(es.goals(s, "P1")) == 1
         assert s.query("SELECT count(*) FROM gait_results")[0][0] == 0
         gs.save_gait(s, 1, real[1])  # the old session takes a gait object now

@@ -297,7 +297,8 @@ def _progress_page(pdf: PdfPages, visits: list[dict]) -> None:
 
 def _definitions_pages(pdf: PdfPages) -> None:
     flow = _TextFlow(pdf, "Definitions used")
-    flow.line("Metrics (angles in the image plane; \"left\" = the subject's own left)",
+    flow.line("Metrics (2D: in the image plane; 3D: model-based, world landmarks; \"left\" = "
+              "the subject's own left)",
               size=11, weight="bold", gap=0.004)
     for m in METRICS:
         flow.line(f"{m.title} [{m.unit}]", weight="bold")

@@ -125,7 +125,9 @@ def test_to_analysis_settings_carries_model_smoothing_visibility_threshold():
     assert a.quality.min_presence == AnalysisSettings().quality.min_presence
     # The app always states its label threshold (default 0.5, the model's own).
     # the label threshold left empty: the classifier's own per-label ones, as in analyze
-    assert AppSettings().to_analysis_settings() == AnalysisSettings()
+    # ...and the window looks for 2 people (SETTINGS max_people), analyze for 1
+    assert AppSettings().to_analysis_settings() == AnalysisSettings(max_people=2)
+    assert AnalysisSettings().max_people == 1
     assert AppSettings().decision_threshold is None
     assert AppSettings(decision_threshold=0.7).to_analysis_settings().decision_threshold == 0.7
 

@@ -27,14 +27,15 @@ def gait_line(summary: dict) -> str:
 
 def run_gui(source: str | None = None, model: str | None = None, loop: bool = False,
             exercise: tuple[str, str, tuple[str, ...]] | None = None,
-            gait: bool = False) -> int:
+            gait: bool = False, side_source: str | None = None) -> int:
     """Open the window on `source` (camera index or file; default: the saved camera).
 
     `model` is for this run only: the saved settings keep theirs (the Settings dialog is
     what changes them). `loop` plays a file in a camera's role, endlessly: the bundled
     sample is only 1.7 s. `exercise` (name, side, joints) opens in exercise mode; the
     count is printed at exit, as `analyze --exercise` prints its own. `gait` opens in
-    gait mode; the walk's steps and cadence are printed at exit."""
+    gait mode; the walk's steps and cadence are printed at exit. `side_source` (camera
+    index or file) opens a side camera beside the first one (gui/second_camera.py)."""
     from posture_monitor.gui.platform_check import check_qt_platform
 
     check_qt_platform()  # before Qt: a missing X11 library is one line, not Qt's abort
@@ -79,6 +80,8 @@ def run_gui(source: str | None = None, model: str | None = None, loop: bool = Fa
     previous = {sig: signal.signal(sig, close_window) for sig in (signal.SIGINT, signal.SIGTERM)}
     ticker = QTimer(window, interval=200, timeout=lambda: None)
     ticker.start()
+    if side_source is not None:
+        window.second.open(side_source)
     if exercise is not None:
         window.exercise.start(*exercise)
     if gait:

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -39,8 +40,10 @@ from posture_monitor.gui.event_bridge import EventBridge
 from posture_monitor.gui.exercise import ExerciseController
 from posture_monitor.gui.gait import GaitController
 from posture_monitor.gui.overlay import OverlayOptions, render_overlay
+from posture_monitor.gui.people import PeopleController
 from posture_monitor.gui.plots import LivePlots
 from posture_monitor.gui.recording import RecordingActions
+from posture_monitor.gui.second_camera import SecondCamera
 from posture_monitor.gui.side_panel import SidePanel
 from posture_monitor.gui.video_view import VideoView, fill_source_menu
 
@@ -93,6 +96,8 @@ class MainWindow(RecordingActions, QMainWindow):
         self.calibration = CalibrationController(self, self.profiles)
         self.exercise = ExerciseController(self)
         self.gait = GaitController(self)
+        self.people = PeopleController(self)  # several people: click one to measure them
+        self.second = SecondCamera(self)  # a side camera beside this one
         self._build_actions()
         if store_problem:
             self.show_file_problem("error", f"{store_problem}. History and recording are off.")
@@ -126,12 +131,15 @@ class MainWindow(RecordingActions, QMainWindow):
         open_button.clicked.connect(self.open_file_dialog)
         lay.addWidget(open_button, alignment=Qt.AlignmentFlag.AlignCenter)
         lay.addStretch(1)
+        videos = QWidget()
+        self.video_row = QHBoxLayout(videos)  # a side camera's picture goes beside it
+        self.video_row.setContentsMargins(0, 0, 0, 0)
+        self.video_row.addWidget(self.video, 1)
         self.stack = QStackedWidget()
         self.stack.addWidget(empty)
-        self.stack.addWidget(self.video)
+        self.stack.addWidget(videos)
         self.seek = QSlider(Qt.Orientation.Horizontal, objectName="seek")
-        self.seek.sliderReleased.connect(lambda: self.engine and self.engine.seek(
-            self.seek.value()))
+        self.seek.sliderReleased.connect(lambda: self.seek_to(self.seek.value()))
         self.seek.hide()
         left = QWidget()
         v = QVBoxLayout(left)
@@ -189,10 +197,12 @@ class MainWindow(RecordingActions, QMainWindow):
         file_menu.addAction(self._action("Quit", self.close, "Ctrl+Q"))
         self.source_menu = self.menuBar().addMenu("&Source")
         self.source_menu.aboutToShow.connect(
-            lambda: fill_source_menu(self.source_menu, self.open, self.open_file_dialog))
+            lambda: fill_source_menu(self.source_menu, self.open, self.open_file_dialog,
+                                     self.second))
         session = self.menuBar().addMenu("S&ession")
         for a in (self.record_action, self.pause_action):
             session.addAction(a)
+        self.people.fill_menu(session)
         self.history_action = self._action("Patients and history…", self.open_history, "Ctrl+H")
         session.addAction(self.history_action)
         self.exercise.fill_menu(self.menuBar().addMenu("E&xercise"))
@@ -261,11 +271,21 @@ class MainWindow(RecordingActions, QMainWindow):
         if self.desk.desk_action.isChecked():
             self.desk.set_desk_mode(True)
         engine.start()
+        self.people.engine_opened()
+        self.second.engine_opened()
         self.exercise.engine_opened()
         self.gait.engine_opened()
         self.calibration.load_profile()
         self.setWindowTitle(f"Posture Monitor - {src.description}")
         return True
+
+    def seek_to(self, index: int) -> None:
+        """Move a video file to frame `index` (a side camera's file to the same time)."""
+        engine = self.engine
+        if engine is None:
+            return
+        engine.seek(index)
+        self.second.seek(index, getattr(engine.source, "fps", None))
 
     def open_file_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open video file", str(Path.home()),
@@ -302,6 +322,7 @@ class MainWindow(RecordingActions, QMainWindow):
         engine = self.engine
         if engine is None:
             return
+        self.second.render()
         item = engine.pick()
         if item is None:
             return
@@ -319,7 +340,9 @@ class MainWindow(RecordingActions, QMainWindow):
         self.frames_shown += 1
         self.exercise.show_frame(item)
         self.gait.show_frame(item)
-        self.side.show_result(item.result, self.calibration.baseline)
+        self.side.show_result(item.result, self.calibration.baseline,
+                              self.second.values(item))
+        self.side.person.setText(self.people.describe(item.result))
         self.plots.set_view(item.result.measurement.view)
         self.plots.append(item.t_capture, item.result.measurement.values | item.result.scores)
         if self.seek.isVisible() and not self.seek.isSliderDown():
@@ -330,10 +353,14 @@ class MainWindow(RecordingActions, QMainWindow):
         mark = self.exercise.mark(item)  # exercise mode: the counted joint, not posture
         gait = self.gait.running  # gait mode: the walker's skeleton, not posture
         plain = mark is None and not gait
+        # the person drawn in full: the walker in gait mode, else the one measured
+        drawn = (self.gait.walker or item.result.person_id) if gait else item.result.person_id
         options = OverlayOptions(mirror=self.mirror_action.isChecked(),
                                  grid=self.grid_action.isChecked(), plumb_line=s.plumb_line,
                                  min_visibility=s.min_visibility, posture_marks=plain,
-                                 extra=mark)
+                                 extra=mark, others=self.people.others(item.result, drawn),
+                                 measured=self.people.measured(item.result, drawn),
+                                 caption="Front camera" if self.second.running else None)
         return render_overlay(image, self.gait.walker_pose(item) if gait else item.pose,
                               item.result.measurement,
                               item.result.classification if plain else None, options)
@@ -350,7 +377,8 @@ class MainWindow(RecordingActions, QMainWindow):
         rec = "  ● REC" if engine.recording else ""
         self.status.setText(f"capture {st.capture_fps:.1f} fps · analysis {st.analysis_fps:.1f} "
                             f"fps · display {st.display_fps:.1f} fps · latency p50/p95 {lat} · "
-                            f"dropped {st.dropped} · model {st.model}{rec}")
+                            f"dropped {st.dropped} · model {st.model}{rec}"
+                            + self.second.stats_text())
 
     def show_banner(self, level: str, text: str, tag: str | None = None) -> None:
         """A non-modal banner above the video ("warn", "ok" or "error"); `tag` marks it
@@ -423,6 +451,7 @@ class MainWindow(RecordingActions, QMainWindow):
         self.render_timer.stop()
         self.plot_timer.stop()
         self.close_engine()
+        self.second.close()
         self.desk.tray.hide()
         if self.store is not None:
             self.store.close()

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
 
 from posture_monitor.core.classify.classifier import Classification
+from posture_monitor.core.measure.camera_tilt import NOT_REMOVED_FLAG
 from posture_monitor.core.measure.definitions import (
     FRONTAL_VIEWS,
     METRIC_BY_COLUMN,
@@ -38,6 +39,9 @@ TEXT = QColor(255, 255, 255)
 NOTICE_TEXT = QColor(255, 215, 120)
 BOX = QColor(0, 0, 0, 160)  # semi-transparent, so the picture still shows through
 GOOD_VISIBILITY = 0.8
+OTHER_PERSON = QColor(150, 200, 255, 150)  # people in view who are not measured: faint
+OTHER_TAG = QColor(170, 215, 255)  # ...and their number
+MEASURED_TAG = QColor(255, 190, 90)  # the measured person's number
 
 FRAME_NOTICES = {
     "no_pose": "No person found: no reading",
@@ -57,6 +61,11 @@ class OverlayOptions:
     # which `extra(painter, points, view)` draws after the skeleton, before the dots.
     posture_marks: bool = True
     extra: Callable[[_Painter, _Points, str], None] | None = None
+    # Several people in view: the others (number, landmarks), drawn faint with their
+    # number, and the measured person's number, shown by their head (None: not shown).
+    others: tuple[tuple[int, Pose], ...] = field(default_factory=tuple)
+    measured: int | None = None
+    caption: str | None = None  # which camera, top right (two cameras side by side)
 
 
 def reason_text(text: str) -> str:
@@ -76,6 +85,8 @@ def no_reading_lines(measurement: Measurement) -> list[str]:
     lines: list[str] = []
     for flag in measurement.flags:
         head, _, rest = flag.partition(":")
+        if flag == NOT_REMOVED_FLAG:
+            continue  # no reading is withheld: the 3D values carry the camera's tilt
         if flag in FRAME_NOTICES:
             line = FRAME_NOTICES[flag]
         elif head == "view":  # measure() writes view:<shoulder problem> when view is unknown
@@ -190,6 +201,23 @@ class _Painter:
             base = rect.top() + pad + self.metrics.ascent() + i * self.metrics.height()
             self.p.drawText(QPointF(rect.left() + pad, base), text)
 
+    def wrapped(self, lines: list[str]) -> list[str]:
+        """`lines` broken at spaces so that a box of them fits the frame's width (a
+        narrow picture: a portrait camera, or two cameras side by side)."""
+        room = self.w - 2 * self.radius - self.metrics.height() * 0.6
+        out: list[str] = []
+        for line in lines:
+            words, current = line.split(" "), ""
+            for word in words:
+                test = f"{current} {word}" if current else word
+                if current and self.metrics.horizontalAdvance(test) > room:
+                    out.append(current)
+                    current = word
+                else:
+                    current = test
+            out.append(current)
+        return out
+
     def tag(self, text: str, at: np.ndarray, direction: float) -> None:
         """A value label beside a point: to the right (direction > 0) or left of it."""
         gap = self.radius * 2.5
@@ -301,6 +329,39 @@ def _draw_skeleton(pp: _Painter, pts: _Points) -> list[str]:
     return list(dict.fromkeys(n for edge in edges for n in edge))
 
 
+def _head_top(pts: _Points) -> np.ndarray | None:
+    """Just above the person's head (or their highest point in view): where their number
+    goes."""
+    head = [INDEX[n] for n in ("nose", "left_ear", "right_ear", "left_shoulder",
+                               "right_shoulder") if pts.usable[INDEX[n]]]
+    if not head:
+        head = [i for i in range(len(pts.xy)) if pts.inside[i]]
+    if not head:
+        return None
+    xy = pts.xy[head]
+    return np.array([float(np.mean(xy[:, 0])), float(xy[:, 1].min())])
+
+
+def _person_tag(pp: _Painter, pts: _Points, text: str, color: QColor) -> None:
+    top = _head_top(pts)
+    if top is None:
+        return
+    bw, bh = pp.box_size([text])
+    pp.box([text], top[0] - bw / 2, top[1] - pp.radius * 4 - bh, color)
+
+
+def _draw_other(pp: _Painter, pose: Pose, number: int, opts: OverlayOptions) -> None:
+    """Someone in view who is not measured: a faint skeleton and their number (click
+    them to measure them)."""
+    pts = _Points(pose, pp.w, pp.h, opts.mirror, opts.min_visibility)
+    sides = {s for s in ("left", "right") if pts.ok(f"{s}_hip", f"{s}_knee")}
+    for a, b in (*UPPER_BODY_EDGES, *(e for e in LOWER_BODY_EDGES
+                                      if e[0].split("_")[0] in sides)):
+        if pts.ok(a, b):
+            pp.line(pts[a], pts[b], OTHER_PERSON, pp.line_w * 0.6)
+    _person_tag(pp, pts, f"{number}", OTHER_TAG)
+
+
 def _draw_dots(pp: _Painter, pts: _Points, names: list[str], min_vis: float) -> None:
     for name in names:
         i = INDEX[name]
@@ -330,21 +391,27 @@ def render_overlay(image_bgr: np.ndarray, pose: Pose | None, measurement: Measur
     pp = _Painter(image)
     try:
         # The fixed boxes take their corners first; value labels then keep clear of them.
-        notices = no_reading_lines(measurement)
+        notices = pp.wrapped(no_reading_lines(measurement))
         notice_at = pp.place(notices, pp.radius, pp.radius) if notices else None
+        if opts.caption:
+            cw, _ = pp.box_size([opts.caption])
+            pp.box([opts.caption], w - pp.radius - cw, pp.radius, MEASURED_TAG)
         label = None
         if classification is not None and classification.label:
             label = classification.label.replace("_", " ").replace("+", " + ")
             if classification.confidence is not None:
                 label += f" {classification.confidence * 100:.0f} %"
-            height = pp.metrics.height() * 1.6
-            label_at = pp.place([label], pp.radius, h - pp.radius - height)
+            label_lines = pp.wrapped([label])
+            _, height = pp.box_size(label_lines)
+            label_at = pp.place(label_lines, pp.radius, h - pp.radius - height)
         if opts.grid:
             step = w / 10
             for k in range(1, int(h / step) + 1 if step > 0 else 0):
                 pp.line((0, k * step), (w, k * step), GRID, 1.0)
             for k in range(1, 10):
                 pp.line((k * step, 0), (k * step, h), GRID, 1.0)
+        for number, other in opts.others:
+            _draw_other(pp, other, number, opts)
         if pose is not None:
             pts = _Points(pose, w, h, opts.mirror, opts.min_visibility)
             x = _plumb_x(pts, measurement.view) if opts.plumb_line else None
@@ -359,10 +426,12 @@ def render_overlay(image_bgr: np.ndarray, pose: Pose | None, measurement: Measur
             if opts.extra is not None:
                 opts.extra(pp, pts, measurement.view)
             _draw_dots(pp, pts, names, opts.min_visibility)  # on top: visibility stays legible
+            if opts.measured is not None:
+                _person_tag(pp, pts, f"{opts.measured} measured", MEASURED_TAG)
         if notice_at is not None:
             pp.box(notices, 0, 0, NOTICE_TEXT, rect=notice_at)
         if label is not None:
-            pp.box([label], 0, 0, rect=label_at)
+            pp.box(label_lines, 0, 0, rect=label_at)
     finally:
         pp.p.end()  # a QPainter left open on a QImage crashes when the image is freed
     if texts is not None:

@@ -1,5 +1,7 @@
 """Side panel: the view, every metric with its value (or why it is withheld), grouped by
-the view it is measured in, the posture label with its confidence, and the region scores."""
+the view it is measured in, the posture label with its confidence, and the region scores.
+With two cameras, each value comes from the camera whose view shows its plane, tagged
+with it (core/run/live.py CameraPair)."""
 
 from __future__ import annotations
 
@@ -51,13 +53,15 @@ class SidePanel(QWidget):
         super().__init__(parent)
         self.decimals = 0
         layout = QVBoxLayout(self)
-        self.view = QLabel("-", objectName="view")
+        self.view = QLabel("-", objectName="view", wordWrap=True)
+        self.person = QLabel("-", objectName="person", wordWrap=True)
         self.posture = QLabel("-", objectName="posture")
         self.posture.setStyleSheet("font-size: 16px; font-weight: bold")
         self.posture.setWordWrap(True)
         top = QGroupBox("Posture")
         form = QFormLayout(top)
         form.addRow("View", self.view)
+        form.addRow("Person", self.person)
         form.addRow("Classifier", self.posture)
         layout.addWidget(top)
         self.values: dict[str, QLabel] = {}
@@ -96,18 +100,26 @@ class SidePanel(QWidget):
         layout.addWidget(scores)
         layout.addStretch(1)
 
-    def text_for(self, m_def: MetricDef, result: FrameResult, baseline=None) -> str:
+    def text_for(self, m_def: MetricDef, result: FrameResult, baseline=None,
+                 paired=None) -> str:
         """What the panel shows for one metric: value and unit (and the deviation from
-        the baseline), or "no reading" and why."""
+        the baseline), or "no reading" and why. With `paired` (two cameras), the value
+        of the camera whose view shows its plane, and which camera that is."""
         m = result.measurement
-        v = m.values[m_def.column]
+        v, camera = m.values[m_def.column], None
+        if paired is not None:
+            v, camera = paired.values.get(m_def.column, (None, ""))
+            if v is None:
+                return "no reading from either camera"
         if v is not None:
             text = format_value(m_def, v, self.decimals)
-            ref = baseline.metrics.get(m_def.column) if baseline is not None else None
+            # the baseline is the front camera's: only its values are compared with it
+            ref = baseline.metrics.get(m_def.column) if baseline is not None and \
+                camera in (None, "front") else None
             if ref is not None:
                 deviation = format_deviation(m_def, v, ref.median, self.decimals)
                 text += f"   ({deviation} vs your baseline)"
-            return text
+            return text if camera is None else f"{text}   · {camera}"
         prefix = m_def.column + ":"
         why = next((f[len(prefix):] for f in m.flags if f.startswith(prefix)), None)
         if why:
@@ -116,13 +128,21 @@ class SidePanel(QWidget):
             return f"no reading ({VIEW_GROUPS[_group(m_def)][2]})"
         return "no reading"  # no usable view: the View row above says why
 
-    def show_result(self, result: FrameResult, baseline=None) -> None:
+    def show_result(self, result: FrameResult, baseline=None, paired=None) -> None:
         """`baseline` (a core.baseline.Baseline) adds each metric's deviation from the
-        person's own neutral posture."""
+        person's own neutral posture; `paired` (core.run.live.PairedValues) shows two
+        cameras' values, each from the camera whose view shows its plane."""
         m = result.measurement
-        self.view.setText(VIEW_TEXT.get(m.view, m.view))
+        view = VIEW_TEXT.get(m.view, m.view)
         active = next((i for i, (_, views, _) in enumerate(VIEW_GROUPS) if m.view in views),
                       None)
+        if paired is not None:  # both groups can be filled: every row shows
+            side = paired.side
+            view = (f"front camera: {view}; side camera: " + (
+                "no frame near in time" if side is None else
+                VIEW_TEXT.get(side.measurement.view, side.measurement.view)))
+            active = None
+        self.view.setText(view)
         if active != self._active:  # the other view's rows fold into one line
             self._active = active
             for m_def in METRICS:
@@ -132,10 +152,11 @@ class SidePanel(QWidget):
                 note.setVisible(active is not None and i != active)
         for m_def in METRICS:
             label = self.values[m_def.column]
-            label.setText(self.text_for(m_def, result, baseline))
+            label.setText(self.text_for(m_def, result, baseline, paired))
             # Restyle only on a change: setStyleSheet re-polishes the widget, which costs
             # far more than setText and runs 30 times a second here.
-            withheld = m.values[m_def.column] is None
+            withheld = (m.values[m_def.column] if paired is None else
+                        paired.values.get(m_def.column, (None, ""))[0]) is None
             if label.property("withheld") != withheld:
                 label.setProperty("withheld", withheld)
                 label.setStyleSheet("color: #888" if withheld else "")

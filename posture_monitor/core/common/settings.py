@@ -80,8 +80,12 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("height_cm", None, 50, 250, "cm",
             "The walker's height: gait step lengths in metres too (leg length = 0.491 x "
             "height, Winter 2009); empty: step lengths in leg lengths only."),
-    Setting("max_people", 1, 1, 10, "",
-            "People the pose model looks for; the one measured is chosen among them."),
+    # The window's default (AppSettings): 2, so a second person in view is seen and can
+    # be clicked to be measured. `analyze` looks for 1 unless --max-people says otherwise
+    # (AnalysisSettings.max_people below): each person more costs time per frame.
+    Setting("max_people", 2, 1, 10, "",
+            "People the pose model looks for; the one measured is chosen among them "
+            "(click a person in the video to measure them)."),
 )}
 
 

@@ -123,7 +123,7 @@ class PosePipeline:
                 chosen = self._chooser.choose(list(people), near)
                 if chosen is not None:
                     if (chosen.id != self._measured_id and self._measured_id is not None
-                            and self.settings.people_sought > 1):
+                            and self._estimator.max_people > 1):
                         # someone else is measured from now on: nothing of the previous
                         # person's smoothing, scores or alert state carries over
                         self._main = _PersonState(self)

@@ -6,28 +6,45 @@ the pipeline or reads its results happens here, in frame order: a new baseline, 
 calibration (the person's neutral posture collected frame by frame), the check that the
 camera set-up still matches the baseline, and the alert events. Those are derived from
 every analysed frame's alert state, so a view never misses a start between two looks:
-each transition into "alert" is one AlertStarted, whatever the frame rate.
+each transition into "alert" is one AlertStarted, whatever the frame rate. Whom to
+measure (the window's click on a person) is applied here too, and given up when that
+person has left the view for good (PersonChoice).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from posture_monitor.core.capture.worker import CaptureWorker
 from posture_monitor.core.common.errors import UserError
 from posture_monitor.core.common.settings import AnalysisSettings
 from posture_monitor.core.posture.baseline import BaselineCollector, setup_change
+from posture_monitor.core.posture.person_choice import parse_rule
 from posture_monitor.core.posture.pipeline import FrameResult, PosePipeline
 from posture_monitor.core.run import events as ev
 from posture_monitor.core.run.sinks import Analysed, ResultSink
+from posture_monitor.core.vision.people import PeopleTracker
 
 # Every frame is checked against the baseline's set-up: a change must hold this long (in
 # stream time) before alerts are paused, so one odd frame (a turn, a wrong detection)
 # does not pause them.
 SETUP_CHANGE_S = 1.0
 PROGRESS_STEP = 0.02  # calibration progress is published in steps of this fraction
+# A chosen person unseen this long (stream time) has left for good: the tracker has ended
+# their track, and if they come back they get a new number. Measurement goes back to auto.
+PERSON_GONE_S = PeopleTracker().max_gap_s
+
+
+@dataclass(frozen=True)
+class PersonChoice(ev.Event):
+    """Whom the pipeline measures from stream time `t` on: `rule` is 'auto', 'largest' or
+    a person's number. `gone`: the number of the chosen person who left the view for
+    longer than the tracker keeps them, so measurement went back to 'auto'."""
+    t: float
+    rule: str | int
+    gone: int | None = None
 
 
 class AnalysisWorker:
@@ -58,6 +75,10 @@ class AnalysisWorker:
         self.measure_angles = False
         # People the pose model looks for beyond the settings' own (the window's gait mode).
         self.people_sought = 1
+        # Whom to measure: the rule in force (applied before a frame, like a baseline).
+        self.person_rule: str | int = settings.person
+        self._pending_person: str | int | None = None
+        self._person_seen_t: float | None = None  # when the chosen person was last seen
         self.on_analysed: Callable[[Analysed], None] | None = None  # rates, for stats
         self.on_sink_error: Callable[[ResultSink, Exception], None] | None = None
         self.thread = threading.Thread(target=self._run, name="analysis", daemon=True)
@@ -75,6 +96,14 @@ class AnalysisWorker:
     def set_baseline(self, baseline, rules=None) -> None:
         """Applied before the next frame, with a grace period."""
         self._pending_baseline = (baseline, rules)
+
+    def choose_person(self, rule: str | int) -> None:
+        """Measure 'auto', 'largest' or a person's number from the next frame on (the
+        window's click on a person). A chosen number is kept while that person is in
+        view; once they are gone for PERSON_GONE_S, 'auto' again (PersonChoice says so).
+        Changing the measured person starts their smoothing, scores and alerts afresh
+        (the pipeline's own rule when several people are sought)."""
+        self._pending_person = parse_rule(rule)
 
     def calibrate(self, seconds: float, slouch: bool = False, baseline=None) -> None:
         """Collect `seconds` of usable frames from the next frame on; `slouch`: the second
@@ -130,6 +159,7 @@ class AnalysisWorker:
                             self.on_sink_error(sink, exc)
                 if self.on_analysed is not None:
                     self.on_analysed(item)
+                self._follow_person(pipeline, result)
                 self._alert_events(pipeline, result)
                 self._calibration_step(result)
                 self._check_setup(pipeline, result)
@@ -156,6 +186,11 @@ class AnalysisWorker:
             return pipeline
 
     def _apply_requests(self, pipeline: PosePipeline, t: float) -> None:
+        if self._pending_person is not None:
+            rule, self._pending_person = self._pending_person, None
+            pipeline.choose_person(rule)
+            self.person_rule, self._person_seen_t = rule, t
+            self.bus.publish(PersonChoice(t, rule))
         if self._pending_baseline is not None:
             (baseline, rules), self._pending_baseline = self._pending_baseline, None
             pipeline.set_baseline(baseline, t, rules)
@@ -169,19 +204,39 @@ class AnalysisWorker:
                 self._calibration = (BaselineCollector(seconds), slouch,
                                      reference or self.baseline, -1.0)
 
+    def _follow_person(self, pipeline: PosePipeline, result: FrameResult) -> None:
+        """A chosen person is kept while in view; gone for longer than the tracker keeps
+        them (they would come back with a new number), measurement goes back to auto."""
+        rule = self.person_rule
+        if not isinstance(rule, int):
+            return
+        t = result.frame.time_s
+        if any(p.id == rule for p in result.people) or self._person_seen_t is None:
+            self._person_seen_t = t
+            return
+        if abs(t - self._person_seen_t) <= PERSON_GONE_S:  # abs: a seek back in a file
+            return
+        pipeline.choose_person("auto")
+        self.person_rule, self._person_seen_t = "auto", None
+        self.bus.publish(PersonChoice(t, "auto", gone=rule))
+
     def _alert_events(self, pipeline: PosePipeline, result: FrameResult) -> None:
         alert = result.alert
         if alert is None or self.alerts_paused:
             return
         state, previous, t = alert.state.value, self._state, result.frame.time_s
-        if state == previous:
+        # A new alert can start while the previous state was already "alert": when
+        # someone else is measured, their own alert engine starts afresh (pipeline).
+        # Each start the engine reports (the CSV's alert_event) is one AlertStarted.
+        if state == previous and not alert.new_alert:
             return
         self._state = state
         publish = self.bus.publish
         if previous == "alert":
             publish(ev.AlertEnded(t))
-        publish(ev.AlertStateChanged(t, state, previous))
-        if state == "alert":
+        if state != previous:
+            publish(ev.AlertStateChanged(t, state, previous))
+        if alert.new_alert:
             rule = pipeline.alerts.alert_rule if pipeline.alerts is not None else None
             publish(ev.AlertStarted(t, alert.reason or "Posture deviation",
                                     (rule.key,) if rule is not None else ()))

@@ -11,6 +11,12 @@ pipeline and feeds the sinks: the display timeline always, the CSV recorder (the
 subscribe to `engine.bus` (alerts, set-up changes, calibration, camera lost/recovered,
 recording started/finished) and call `pick()` and `stats()` to draw. Threads stop on an
 Event and are joined; nothing is killed.
+
+Two cameras (front and side) are two engines, each with its own capture, analysis and
+pipeline (so each stream has its own tracking, smoothing and view, and MediaPipe runs on
+both cores); `CameraPair` takes each metric of the frame on show from the camera whose
+view shows its plane (`two_cameras.merged`), pairing it with the other engine's analysed
+frame nearest in capture time.
 """
 
 from __future__ import annotations
@@ -37,7 +43,9 @@ from posture_monitor.core.capture.worker import (  # noqa: F401 - the engine's c
 from posture_monitor.core.common.settings import (
     AnalysisSettings,
 )
+from posture_monitor.core.measure.definitions import METRIC_COLUMNS
 from posture_monitor.core.posture.baseline import camera_info
+from posture_monitor.core.posture.pipeline import FrameResult
 from posture_monitor.core.run import events as ev
 from posture_monitor.core.run.analysis_worker import AnalysisWorker
 from posture_monitor.core.run.exercise_sink import ExerciseSink, make_tracker, result_files
@@ -50,9 +58,14 @@ from posture_monitor.core.run.sinks import (
     open_recorder,
 )
 from posture_monitor.core.run.timeline import DisplayItem, DisplayTimeline
+from posture_monitor.core.run.two_cameras import merged
 
 JOIN_TIMEOUT_S = 5.0
 STATS_WINDOW_S = 2.0
+RECENT_S = 2.0  # analysed frames kept for pairing with another camera's (CameraPair)
+# Two cameras: the other camera's analysed frame is paired with the one on show when it
+# was captured at most this far apart, else that camera's values are missing for now.
+PAIR_TOLERANCE_S = 0.25
 
 
 @dataclass
@@ -113,7 +126,9 @@ class LiveEngine(MovementModes):
                                        lambda: self.camera_info, clock,
                                        on_state=self._state_changed)
         self.analysis.add_sink(DisplaySink(self.timeline))
-        self.analysis.on_analysed = lambda item: self._analysis_rate.tick(item.t_done)
+        self.analysis.on_analysed = self._analysed
+        self._recent_lock = threading.Lock()
+        self._recent: deque[tuple[float, FrameResult]] = deque()  # (t_capture, result)
         self.analysis.on_sink_error = self._sink_failed
         self._rec_lock = threading.Lock()
         self._recording: list | None = None  # [csv_path, sinks...] while recording
@@ -208,6 +223,17 @@ class LiveEngine(MovementModes):
 
     def cancel_calibration(self) -> None:
         self.analysis.cancel_calibration()
+
+    def choose_person(self, rule: str | int) -> None:
+        """Measure 'auto', 'largest' or a person's number (FrameResult.people) from the
+        next frame on; a chosen person is kept while in view, then 'auto' again, told
+        on the bus as PersonChoice (core/run/analysis_worker.py)."""
+        self.analysis.choose_person(rule)
+
+    @property
+    def person_rule(self) -> str | int:
+        """Whom the analysis measures now ('auto', 'largest' or a person's number)."""
+        return self.analysis.person_rule
 
     def seek(self, index: int) -> None:
         """Jump a video file to frame `index` (applied by the capture thread)."""
@@ -320,6 +346,24 @@ class LiveEngine(MovementModes):
                          float(np.percentile(lat, 95)) if lat is not None else None,
                          self.capture.dropped, self.model_name)
 
+    def result_near(self, t_capture: float, tolerance: float = PAIR_TOLERANCE_S
+                    ) -> FrameResult | None:
+        """The analysed frame captured nearest to monotonic time `t_capture`, if one was
+        within `tolerance` (another camera's frame on show is paired with it)."""
+        with self._recent_lock:
+            best = min(self._recent, key=lambda tr: abs(tr[0] - t_capture), default=None)
+        if best is None or abs(best[0] - t_capture) > tolerance:
+            return None
+        return best[1]
+
+    # --- from the analysis thread --------------------------------------------------
+    def _analysed(self, item: Analysed) -> None:
+        self._analysis_rate.tick(item.t_done)
+        with self._recent_lock:
+            self._recent.append((item.t_capture, item.result))
+            while self._recent and item.t_capture - self._recent[0][0] > RECENT_S:
+                self._recent.popleft()
+
     # --- from the capture thread ---------------------------------------------------
     def _captured(self, captured) -> None:
         self._capture_rate.tick(captured.t_capture)
@@ -328,6 +372,8 @@ class LiveEngine(MovementModes):
     def _capture_status(self, status: CaptureStatus) -> None:
         if status.kind == "seek":  # what was captured before is not what comes next
             self.timeline.clear()
+            with self._recent_lock:
+                self._recent.clear()
             self._last_shown_t = None
             settings = self._exercise_settings
             if settings is not None:  # repetitions need time to run forward: count anew
@@ -340,3 +386,27 @@ class LiveEngine(MovementModes):
         event = {"lost": ev.CameraLost, "recovered": ev.CameraRecovered,
                  "ended": ev.SourceEnded, "error": ev.EngineError}[status.kind]
         self.bus.publish(event(status.message))
+
+
+@dataclass
+class PairedValues:
+    """One moment seen by two cameras: each metric's value and the camera it came from
+    ("front", "side", or "" when neither view measured it)."""
+
+    front: FrameResult
+    side: FrameResult | None  # the side camera's analysed frame nearest in time, if any
+    values: dict[str, tuple[float | None, str]]
+
+
+class CameraPair:
+    """A front and a side camera, each its own engine (capture, analysis, pipeline)."""
+
+    def __init__(self, front: LiveEngine, side: LiveEngine) -> None:
+        self.front, self.side = front, side
+
+    def values(self, front: FrameResult, t_capture: float) -> PairedValues:
+        """The front camera's frame on show (captured at `t_capture`) with the side
+        camera's frame nearest in capture time: each metric from the camera whose view
+        shows its plane, else from the other where its view measured it."""
+        side = self.side.result_near(t_capture)
+        return PairedValues(front, side, {c: merged(c, front, side) for c in METRIC_COLUMNS})

@@ -94,6 +94,7 @@ class PeopleTracker:
         self.max_gap_s, self.max_cost, self.aspect = max_gap_s, max_cost, aspect
         self._tracks: list[_Track] = []
         self._next_id = 1
+        self._last_t: float | None = None
 
     def _cost(self, track: _Track, pts: np.ndarray, t: float) -> float:
         """Mean landmark distance from where the track should be, in body heights."""
@@ -115,8 +116,13 @@ class PeopleTracker:
         return [p for p in poses if any(p is k for k in kept)]
 
     def update(self, poses: list[Pose], t: float) -> list[Person]:
+        # a tentative track may miss no analysed frame: at a low analysis rate (the
+        # window's desk mode, 2-10 frames a second) that is longer than TENTATIVE_GAP_S
+        step = t - self._last_t if self._last_t is not None else 0.0
+        tentative = max(TENTATIVE_GAP_S, 1.5 * step)
+        self._last_t = t
         self._tracks = [tr for tr in self._tracks if t - tr.last_t <= (
-            self.max_gap_s if tr.hits >= CONFIRM_FRAMES else TENTATIVE_GAP_S)]
+            self.max_gap_s if tr.hits >= CONFIRM_FRAMES else tentative)]
         poses = self.distinct(poses)
         points = [pose.image[_BODY, :2].copy() for pose in poses]
         pairs = self._assign(points, t)

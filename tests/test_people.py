@@ -85,3 +85,21 @@ def test_the_measured_person_is_kept_while_in_view_then_the_one_most_in_view():
     assert chooser.choose(people).id == kept  # a bigger newcomer does not take over
     people = tracker.update([_person(0.7, h=0.5)], 0.066)
     assert chooser.choose(people).id != kept  # the first one left: the one in view
+
+
+def test_auto_with_a_baseline_measures_the_person_nearest_the_calibrated_place():
+    """A colleague who walks in front of the camera, bigger than the patient, is not
+    measured once there is a baseline: the patient sits where the calibration saw them."""
+    tracker, chooser = PeopleTracker(), PersonChooser("auto")
+    patient, colleague = _person(0.3, h=0.3), _person(0.7, h=0.6)
+    people = tracker.update([colleague, patient], 0.0)
+    near = (0.3, float(patient.image[11, 1]))  # the calibrated mid-shoulder
+    chosen = chooser.choose(people, near)
+    assert chosen.pose is patient
+    # without a baseline the one most in view is chosen
+    assert PersonChooser("auto").choose(people).pose is colleague
+    # largest: the bigger one in each frame; a number: only that person
+    assert PersonChooser("largest").choose(people, near).pose is colleague
+    pid = next(p.id for p in people if p.pose is patient)
+    assert PersonChooser(pid).choose(people).pose is patient
+    assert PersonChooser(99).choose(people) is None

@@ -5,10 +5,6 @@ timeline fed with GaitUpdated events (offscreen), and the real window on a real 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import subprocess
 import sys
 import time
 
@@ -19,7 +15,14 @@ from posture_monitor.core.movement.gait import analyse_gait, choose_walker
 from posture_monitor.core.run import events as ev
 from tests.conftest import ROOT
 from tests.synthetic_walk import walk
-from tests.test_xcb import _screenshot, _xcb_env, xvfb  # noqa: F401 - xvfb: a fixture
+from tests.test_xcb import (  # noqa: F401 - xvfb: a fixture
+    _screenshot,
+    _xcb_env,
+    close_window,
+    keep_screenshot,
+    real_window,
+    xvfb,
+)
 
 
 def _update(track, t: float | None) -> ev.GaitUpdated:
@@ -211,10 +214,8 @@ def test_gait_mode_on_the_real_walk_in_a_real_window_on_a_real_x_server(
     env = _xcb_env(xvfb, tmp_path)
     env["PYTHONPATH"] = str(ROOT)
     state_file = tmp_path / "gait_state.json"
-    app = subprocess.Popen([sys.executable, "-c", DRIVER, str(sports2d_video),
-                            str(state_file)], env=env, cwd=tmp_path,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with real_window([sys.executable, "-c", DRIVER, str(sports2d_video), str(state_file)],
+                     env, tmp_path) as app:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and not state_file.exists():
             assert app.poll() is None, app.communicate()[1]
@@ -222,16 +223,8 @@ def test_gait_mode_on_the_real_walk_in_a_real_window_on_a_real_x_server(
         assert state_file.exists(), "no final GaitUpdated reached the window"
         state = json.loads(state_file.read_text())
         shot = _screenshot(xvfb, tmp_path / "gait.png", tmp_path)
-        if os.environ.get("POSTURE_MONITOR_SAVE_SCREENSHOTS") == "1":
-            shutil.copyfile(tmp_path / "gait.png", ROOT / "docs" / "screenshot_gait.png")
-        assert app.poll() is None, app.communicate()[1]
-        app.send_signal(signal.SIGTERM)
-        out, err = app.communicate(timeout=60)
-    finally:
-        if app.poll() is None:
-            app.kill()
-            app.communicate()
-    assert app.returncode == 0, err
+        keep_screenshot(tmp_path / "gait.png", "screenshot_gait.png")
+        out, err = close_window(app)
     assert "Traceback" not in err and "Fatal" not in err
     steps = state["summary_steps"]
     assert steps >= 4, state

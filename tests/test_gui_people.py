@@ -7,10 +7,6 @@ makes her the measured person for as long as she is in view."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import subprocess
 import sys
 import time
 from types import SimpleNamespace
@@ -26,7 +22,15 @@ from posture_monitor.core.vision.people import Person
 from posture_monitor.gui.people import person_at
 from tests.conftest import ROOT
 from tests.test_people import _person
-from tests.test_xcb import _screenshot, _xcb_env, xvfb  # noqa: F401 - xvfb: a fixture
+from tests.test_xcb import (  # noqa: F401 - xvfb: a fixture
+    _screenshot,
+    _xcb_env,
+    close_window,
+    keep_screenshot,
+    real_window,
+    rewrite_clip,
+    xvfb,
+)
 
 
 def test_the_windows_people_setting_reaches_the_pose_model_and_analyze_keeps_one():
@@ -285,26 +289,8 @@ def walk_past(sports2d_video, tmp_path_factory):
     """The Sports2D demo (the walker crosses at 2-6.5 s of its 7.7 s) with its last
     frame held for 2.5 s more: time for her to be gone longer than the tracker keeps her
     while the video still plays."""
-    import cv2
-
     out = tmp_path_factory.mktemp("walk") / "sports2d_demo_held.mp4"
-    reader = cv2.VideoCapture(str(sports2d_video))
-    fps = reader.get(cv2.CAP_PROP_FPS)
-    writer, last = None, None
-    while True:
-        ok, frame = reader.read()
-        if not ok:
-            break
-        if writer is None:
-            h, w = frame.shape[:2]
-            writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-        writer.write(frame)
-        last = frame
-    for _ in range(round(2.5 * fps)):
-        writer.write(last)
-    reader.release()
-    writer.release()
-    return out
+    return rewrite_clip(sports2d_video, out, hold_s=2.5)
 
 
 @pytest.mark.slow
@@ -317,11 +303,9 @@ def test_a_click_on_the_walker_in_the_real_window_measures_her_while_she_is_in_v
     config.mkdir(parents=True)
     (config / "settings.json").write_text(json.dumps({"max_people": 2}))
     out = tmp_path / "people"
-    app = subprocess.Popen([sys.executable, "-c", DRIVER, str(walk_past), str(out)],
-                           env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
     done, shot = out.with_suffix(".done"), out.with_suffix(".shot")
-    try:
+    with real_window([sys.executable, "-c", DRIVER, str(walk_past), str(out)], env,
+                     tmp_path) as app:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and not done.exists():
             assert app.poll() is None, app.communicate()[1]
@@ -329,17 +313,8 @@ def test_a_click_on_the_walker_in_the_real_window_measures_her_while_she_is_in_v
                 _screenshot(xvfb, tmp_path / "people.png", tmp_path)
             time.sleep(0.2)
         assert done.exists(), "the clip did not reach its end in the window"
-        if os.environ.get("POSTURE_MONITOR_SAVE_SCREENSHOTS") == "1" and \
-                (tmp_path / "people.png").exists():
-            shutil.copyfile(tmp_path / "people.png", ROOT / "docs" / "screenshot_people.png")
-        assert app.poll() is None, app.communicate()[1]
-        app.send_signal(signal.SIGTERM)
-        _, err = app.communicate(timeout=60)
-    finally:
-        if app.poll() is None:
-            app.kill()
-            app.communicate()
-    assert app.returncode == 0, err
+        keep_screenshot(tmp_path / "people.png", "screenshot_people.png")
+        _, err = close_window(app)
     assert "Traceback" not in err and "Fatal" not in err
     state = json.loads(done.read_text())
     assert state["clicks"], "the walker and the jumper were never in view together"

@@ -9,10 +9,6 @@ shows values from both cameras with their source."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import subprocess
 import sys
 import time
 from types import SimpleNamespace
@@ -24,7 +20,15 @@ from posture_monitor.core.measure.definitions import FRONTAL_VIEWS, METRIC_BY_CO
 from posture_monitor.core.run.live import PAIR_TOLERANCE_S, CameraPair, LiveEngine
 from posture_monitor.core.run.sinks import Analysed
 from tests.conftest import ROOT
-from tests.test_xcb import _screenshot, _xcb_env, xvfb  # noqa: F401 - xvfb: a fixture
+from tests.test_xcb import (  # noqa: F401 - xvfb: a fixture
+    _screenshot,
+    _xcb_env,
+    close_window,
+    keep_screenshot,
+    real_window,
+    rewrite_clip,
+    xvfb,
+)
 
 FRONTAL = next(c for c, m in METRIC_BY_COLUMN.items() if set(m.views) <= FRONTAL_VIEWS)
 SAGITTAL = next(c for c, m in METRIC_BY_COLUMN.items() if set(m.views) == {"left", "right"})
@@ -170,37 +174,18 @@ sys.exit(run_gui(front, "lite", side_source=side))
 """
 
 
-def _slowed(src, out, fps: int = 10):
-    """The 1.7 s, 60 fps clip's frames at `fps`: long enough to watch both play."""
-    import cv2
-
-    reader, writer = cv2.VideoCapture(str(src)), None
-    while True:
-        ok, frame = reader.read()
-        if not ok:
-            break
-        if writer is None:
-            h, w = frame.shape[:2]
-            writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-        writer.write(frame)
-    reader.release()
-    writer.release()
-    return out
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Xvfb is Linux only")
 def test_two_real_cameras_side_by_side_in_the_real_window_on_a_real_x_server(
         xvfb, tmp_path, media_dir):  # noqa: F811 - the fixture imported above
-    front = _slowed(media_dir / "pose2sim_cam02.mp4", tmp_path / "cam02_10fps.mp4")
-    side = _slowed(media_dir / "pose2sim_cam01.mp4", tmp_path / "cam01_10fps.mp4")
+    # the 1.7 s, 60 fps clips' frames at 10 fps: long enough to watch both play
+    front = rewrite_clip(media_dir / "pose2sim_cam02.mp4", tmp_path / "cam02_10fps.mp4", 10)
+    side = rewrite_clip(media_dir / "pose2sim_cam01.mp4", tmp_path / "cam01_10fps.mp4", 10)
     env = _xcb_env(xvfb, tmp_path)
     env["PYTHONPATH"] = str(ROOT)
     out = tmp_path / "two.json"
-    app = subprocess.Popen([sys.executable, "-c", DRIVER, str(front), str(side), str(out)],
-                           env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
-    try:
+    with real_window([sys.executable, "-c", DRIVER, str(front), str(side), str(out)], env,
+                     tmp_path) as app:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and not out.exists():
             assert app.poll() is None, app.communicate()[1]
@@ -209,17 +194,8 @@ def test_two_real_cameras_side_by_side_in_the_real_window_on_a_real_x_server(
         first = _screenshot(xvfb, tmp_path / "first.png", tmp_path)
         time.sleep(1.5)
         second = _screenshot(xvfb, tmp_path / "two_cameras.png", tmp_path)
-        if os.environ.get("POSTURE_MONITOR_SAVE_SCREENSHOTS") == "1":
-            shutil.copyfile(tmp_path / "two_cameras.png",
-                            ROOT / "docs" / "screenshot_two_cameras.png")
-        assert app.poll() is None, app.communicate()[1]
-        app.send_signal(signal.SIGTERM)
-        _, err = app.communicate(timeout=60)
-    finally:
-        if app.poll() is None:
-            app.kill()
-            app.communicate()
-    assert app.returncode == 0, err
+        keep_screenshot(tmp_path / "two_cameras.png", "screenshot_two_cameras.png")
+        _, err = close_window(app)
     assert "Traceback" not in err and "Fatal" not in err
     state = json.loads(out.read_text())
     # both pictures on the screen, side by side, and both playing

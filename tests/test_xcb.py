@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -150,29 +151,69 @@ def _video_area(screen: np.ndarray) -> np.ndarray:
     return screen[int(0.08 * h):int(0.48 * h), :int(0.68 * w)]
 
 
-def _front_clip(request, tmp_path: Path) -> Path:
-    desk = FIXTURES / "desk_webcam_bsd2" / "front_cam2.mp4"
-    if desk.exists():
-        return desk
-    # pose2sim_cam02 is 1.7 s at 60 fps: the same frames at 10 fps last long enough to see
-    # the picture change between two screenshots.
+@contextmanager
+def real_window(args: list[str], env: dict, cwd: Path):
+    """The program started as a user starts it, on the X server; killed if the test fails
+    before it is closed."""
+    app = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        yield app
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.communicate()
+
+
+def close_window(app: subprocess.Popen) -> tuple[str, str]:
+    """Close it the way a desktop does (SIGTERM); it must end with exit 0. Its output."""
+    assert app.poll() is None, app.communicate()[1]
+    app.send_signal(signal.SIGTERM)
+    out, err = app.communicate(timeout=60)
+    assert app.returncode == 0, err
+    return out, err
+
+
+def keep_screenshot(shot: Path, name: str) -> None:
+    """With POSTURE_MONITOR_SAVE_SCREENSHOTS=1 the screenshot becomes docs/<name>."""
+    if os.environ.get("POSTURE_MONITOR_SAVE_SCREENSHOTS") == "1" and shot.exists():
+        shutil.copyfile(shot, ROOT / "docs" / name)
+
+
+def rewrite_clip(src: Path, out: Path, fps: float | None = None,
+                 hold_s: float = 0.0) -> Path:
+    """The frames of `src` written again at `fps` (default its own), the last one held
+    `hold_s` more: a clip that plays long enough to be watched."""
     import cv2
 
-    media_dir = request.getfixturevalue("media_dir")  # fetched only when needed
-    reader = cv2.VideoCapture(str(media_dir / "pose2sim_cam02.mp4"))
-    out = tmp_path / "pose2sim_cam02_10fps.mp4"
-    writer = None
+    reader = cv2.VideoCapture(str(src))
+    fps = fps or reader.get(cv2.CAP_PROP_FPS)
+    writer, last = None, None
     while True:
         ok, frame = reader.read()
         if not ok:
             break
         if writer is None:
             h, w = frame.shape[:2]
-            writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), 10, (w, h))
+            writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
         writer.write(frame)
+        last = frame
+    for _ in range(round(hold_s * fps)):
+        writer.write(last)
     reader.release()
     writer.release()
     return out
+
+
+def _front_clip(request, tmp_path: Path) -> Path:
+    desk = FIXTURES / "desk_webcam_bsd2" / "front_cam2.mp4"
+    if desk.exists():
+        return desk
+    # pose2sim_cam02 is 1.7 s at 60 fps: the same frames at 10 fps last long enough to see
+    # the picture change between two screenshots.
+    media_dir = request.getfixturevalue("media_dir")  # fetched only when needed
+    return rewrite_clip(media_dir / "pose2sim_cam02.mp4", tmp_path / "pose2sim_cam02_10fps.mp4",
+                        fps=10)
 
 
 def _wait_for_video(app, xvfb, tmp_path, timeout_s: float = 120.0):
@@ -193,10 +234,8 @@ def _wait_for_video(app, xvfb, tmp_path, timeout_s: float = 120.0):
 def test_window_draws_and_plays_on_a_real_x_server(xvfb, request, tmp_path):
     clip = _front_clip(request, tmp_path)
     env = _xcb_env(xvfb, tmp_path)
-    app = subprocess.Popen([*_cli(), "gui", "--source", str(clip), "--model", "lite"],
-                           env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
-    try:
+    with real_window([*_cli(), "gui", "--source", str(clip), "--model", "lite"], env,
+                     tmp_path) as app:
         first = _wait_for_video(app, xvfb, tmp_path)
         assert first is not None and first.std() > 0.1, "nothing drawn on the X screen"
         assert _video_area(first).std() > 0.05, "the window shows no video"
@@ -211,16 +250,8 @@ def test_window_draws_and_plays_on_a_real_x_server(xvfb, request, tmp_path):
                 break
         assert _video_area(second).std() > 0.05
         assert changed.mean() > 0.01, "the picture did not change: the video is not playing"
-        if os.environ.get("POSTURE_MONITOR_SAVE_SCREENSHOTS") == "1":
-            shutil.copyfile(tmp_path / "second.png", ROOT / "docs" / "screenshot_xcb_front.png")
-        assert app.poll() is None, app.communicate()[1]
-        app.send_signal(signal.SIGTERM)
-        _, err = app.communicate(timeout=60)
-    finally:
-        if app.poll() is None:
-            app.kill()
-            app.communicate()
-    assert app.returncode == 0, err
+        keep_screenshot(tmp_path / "second.png", "screenshot_xcb_front.png")
+        _, err = close_window(app)
     assert "Traceback" not in err and "Fatal" not in err
     assert (tmp_path / "data" / "config" / "settings.json").exists()  # closed the normal way
 
@@ -232,10 +263,8 @@ def test_exercise_mode_counts_the_real_squats_on_a_real_x_server(xvfb, tmp_path)
     the screen, its count changes, and at exit the window reports the two squats."""
     clip = FIXTURES / "exercise_side_mit" / "squat_side_barbell.mp4"
     env = _xcb_env(xvfb, tmp_path)
-    app = subprocess.Popen([*_cli(), "gui", "--source", str(clip), "--model", "lite",
-                            "--exercise", "squat"], env=env, cwd=tmp_path,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with real_window([*_cli(), "gui", "--source", str(clip), "--model", "lite",
+                      "--exercise", "squat"], env, tmp_path) as app:
         first = _wait_for_video(app, xvfb, tmp_path)
         assert first is not None and _video_area(first).std() > 0.05, "no video shown"
         # The clip (20.5 s) holds its last frame at the end: the picture stops changing.
@@ -252,12 +281,5 @@ def test_exercise_mode_counts_the_real_squats_on_a_real_x_server(xvfb, tmp_path)
         assert (dock.max(axis=2) < 0.1).mean() > 0.2, "no plots in the exercise panel"
         count = (slice(int(0.15 * h), int(0.3 * h)), slice(int(0.56 * w), int(0.7 * w)))
         assert np.abs(last[count] - first[count]).max() > 0.3, "the count did not change"
-        assert app.poll() is None, app.communicate()[1]
-        app.send_signal(signal.SIGTERM)
-        out, err = app.communicate(timeout=60)
-    finally:
-        if app.poll() is None:
-            app.kill()
-            app.communicate()
-    assert app.returncode == 0, err
+        out, err = close_window(app)
     assert "Squat: 2 complete repetitions, 0 incomplete" in out.splitlines(), out

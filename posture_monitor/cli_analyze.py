@@ -36,7 +36,8 @@ def _result_suffixes(settings) -> tuple[str, ...]:
     from posture_monitor.core.run.exercise_sink import extra_suffixes
     from posture_monitor.core.run.gait_sink import gait_suffixes
 
-    return (RESULT_SUFFIXES + extra_suffixes(bool(settings.exercise.name), settings.mot)
+    return (RESULT_SUFFIXES + extra_suffixes(bool(settings.exercise.name), settings.mot,
+                                             settings.trc)
             + gait_suffixes(settings.gait.enabled, settings.mot))
 
 
@@ -90,8 +91,23 @@ def _summary_line(name: str, report) -> str:
                 + (f" ({g['withheld']})" if g.get("withheld") else ""))
     return (f"{name}: {report.frames} frames, person in {report.with_pose} ({views})"
             f"{'; medians ' + medians if medians else ''}"
-            f"{'; posture ' + postures if postures else ''}{people}{baseline}{exercise}{gait} -> "
-            f"{report.csv_path}")
+            f"{'; posture ' + postures if postures else ''}{people}{baseline}{exercise}{gait}"
+            f"{_trc_note(getattr(report, 'trc', None))} -> {report.csv_path}")
+
+
+def _trc_note(trc: dict | None) -> str:
+    """Where the .trc's metres come from, said where the user reads (not only in the
+    sidecar): the height given, or MediaPipe's size and why the height was not used."""
+    if trc is None:
+        return ""
+    s = trc["scale_m_per_px"]
+    if s is None:
+        return "; OpenSim markers: none (no person with a scale in any frame)"
+    basis = (f"from the height {trc['height_cm']:g} cm" if trc["scale_basis"] == "height"
+             else "MediaPipe's size of the body; " + (
+                 f"--height-cm unused: {trc['height_cm_unused']}" if "height_cm_unused" in trc
+                 else "no --height-cm"))
+    return f"; OpenSim markers {s * 1000:.3f} mm/px ({basis})"
 
 
 def _say_capture_status(status) -> None:

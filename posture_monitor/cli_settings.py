@@ -54,20 +54,28 @@ def _people_settings(args: argparse.Namespace) -> dict:
     return out
 
 
+def _height_cm(args: argparse.Namespace) -> float | None:
+    """--height-cm, checked now: it goes with --gait (step lengths) or --opensim (the
+    .trc's metres)."""
+    height = getattr(args, "height_cm", None)
+    if height is None:
+        return None
+    if not (getattr(args, "gait", False) or getattr(args, "opensim", False)):
+        raise UserError("--height-cm goes with --gait or --opensim")
+    try:
+        SETTINGS["height_cm"].check(height, "--height-cm")
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    return height
+
+
 def _gait_settings(args: argparse.Namespace):
     """--gait and --height-cm, checked now (one line and exit 2 for a mistake)."""
     from posture_monitor.core.common.settings import GaitSettings
 
-    height = getattr(args, "height_cm", None)
+    height = _height_cm(args)
     if not getattr(args, "gait", False):
-        if height is not None:
-            raise UserError("--height-cm goes with --gait")
         return GaitSettings()
-    if height is not None:
-        try:
-            SETTINGS["height_cm"].check(height, "--height-cm")
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
     return GaitSettings(enabled=True, height_cm=height)
 
 
@@ -83,10 +91,13 @@ def analysis_settings(args: argparse.Namespace):
         SETTINGS["alert_onset_s"].check(args.onset, "--onset")
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    # --opensim: the .mot tables of --mot and the marker file (<stem>.trc)
+    opensim = getattr(args, "opensim", False)
     base = AnalysisSettings(model=args.model, landmarks=args.landmarks,
                             classifier=args.classifier,
                             alerts=AlertSettings(onset_s=args.onset),
-                            angles=args.angles, mot=getattr(args, "mot", False),
+                            angles=args.angles, mot=getattr(args, "mot", False) or opensim,
+                            trc=opensim, height_cm=_height_cm(args) if opensim else None,
                             exercise=_exercise_settings(args),
                             gait=_gait_settings(args), **_people_settings(args))
     return replace(base, smoothing=SmoothingSettings(enabled=not args.no_smooth))

@@ -173,6 +173,10 @@ class AnalysisSettings:
     landmarks: bool = False  # write raw landmark columns too
     angles: bool = False  # write the joint-angle columns too (core/measure/joints.py)
     mot: bool = False  # also write OpenSim .mot files of the angles (and repetitions)
+    trc: bool = False  # also write the landmarks as an OpenSim marker file, <stem>.trc
+    # the measured person's height (--height-cm with --opensim): the .trc's metres from
+    # it (core/movement/markers.py); None: MediaPipe's own estimate of the body's size
+    height_cm: float | None = None
     exercise: ExerciseSettings = field(default_factory=ExerciseSettings)
     gait: GaitSettings = field(default_factory=GaitSettings)
     # people the pose model looks for; the measured one is chosen among them

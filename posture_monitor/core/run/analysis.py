@@ -15,7 +15,7 @@ import numpy as np
 
 from posture_monitor.core.capture.sources import FrameSource
 from posture_monitor.core.capture.worker import CaptureStatus, CaptureWorker
-from posture_monitor.core.common.errors import CalibrationError
+from posture_monitor.core.common.errors import CalibrationError, SourceError
 from posture_monitor.core.common.settings import AnalysisSettings
 from posture_monitor.core.measure.camera_tilt import CameraTilt, UprightCalibration, tilt_record
 from posture_monitor.core.measure.definitions import METRIC_COLUMNS
@@ -36,6 +36,7 @@ from posture_monitor.core.run.sinks import (
     StoredSession,
     open_recorder,
 )
+from posture_monitor.core.run.trc_sink import TrcSink
 from posture_monitor.core.vision.model_files import ModelFile
 
 ProgressFn = Callable[[int, int | None], None]
@@ -59,6 +60,7 @@ class AnalysisReport:
     exercise: dict | None = None  # the sidecar's exercise object (--exercise)
     gait: dict | None = None  # the sidecar's gait object (--gait)
     people: dict | None = None  # the sidecar's people object (who was seen, measured)
+    trc: dict | None = None  # the sidecar's trc object (--opensim: the marker file)
 
 
 def baseline_record(baseline: Baseline, window: tuple[float, float], mode: str,
@@ -229,6 +231,9 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
             live_calibration = WindowCalibration(*baseline_from)
         else:
             baseline = first_pass_baseline(source, settings, model, baseline_from, stop)
+    if settings.trc and not source.is_sequence:
+        raise SourceError("--opensim needs a video or a camera: a marker file is a time "
+                          "series, photos have none")
     tilt = None
     if camera_tilt_from is not None:
         tilt = first_pass_tilt(source, settings, model, camera_tilt_from, stop)
@@ -245,7 +250,7 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
         report = AnalysisReport(recorder.csv_path, recorder.json_path)
         stats = StatsSink(report)
         # Movement sinks close before the recorder: they add to its sidecar.
-        files = result_files(out_dir, stem, tracker is not None, settings.mot)
+        files = result_files(out_dir, stem, tracker is not None, settings.mot, settings.trc)
         movement: list[ResultSink] = []
         exercise = None
         if tracker is not None:
@@ -254,6 +259,13 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
             movement.append(exercise)
         if settings.mot:
             movement.append(AnglesMotSink(files["angles_mot"], recorder))
+        trc = None
+        if settings.trc:
+            info = source.info()
+            trc = TrcSink(files["trc"], info["fps"],
+                          (info["width"], info["height"]) if info["width"] else None,
+                          settings.quality, settings.height_cm, recorder)
+            movement.append(trc)
         gait = None
         if settings.gait.enabled:
             session = next((s for s in sinks if isinstance(s, StoredSession)), None)
@@ -324,6 +336,8 @@ def analyze_source(source: FrameSource, out_dir: Path, stem: str, settings: Anal
         report.gait = gait.summary
     if people is not None:
         report.people = people.summary
+    if trc is not None:
+        report.trc = trc.summary
     report.wall_s = time.perf_counter() - t_start
     report.stage_ms = {"decode": capture.decode_ms, **stats.stage, "write": write_ms}
     if capture.newest_wins:

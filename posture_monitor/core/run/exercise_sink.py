@@ -1,6 +1,7 @@
 """Movement analysis as result sinks: the exercise tracker fed with every analysed frame,
 and the angle time series for OpenSim users. `analyze --exercise/--mot` and the window's
-exercise mode use the same ones.
+exercise mode use the same ones; the names of every extra file a run writes are here
+(the marker file of --opensim, `<stem>.trc`, too: core/run/trc_sink.py writes it).
 
 At close (whatever the status: an interrupted run keeps the repetitions it saw) the
 exercise sink reports a repetition still under way as incomplete, writes
@@ -26,6 +27,7 @@ from posture_monitor.core.records.exercise_files import (
     write_reps_csv,
 )
 from posture_monitor.core.records.recorder import SessionRecorder
+from posture_monitor.core.records.trc_files import TRC_SUFFIX
 from posture_monitor.core.run.sinks import Analysed
 
 
@@ -40,18 +42,20 @@ def frame_values(result: FrameResult) -> dict[str, float | None]:
 
 
 _FILES = (("reps_csv", REP_SUFFIX), ("reps_mot", REPS_MOT_SUFFIX),
-          ("angles_mot", ANGLES_MOT_SUFFIX))
+          ("angles_mot", ANGLES_MOT_SUFFIX), ("trc", TRC_SUFFIX))
 
 
-def extra_suffixes(exercise: bool, mot: bool) -> tuple[str, ...]:
+def extra_suffixes(exercise: bool, mot: bool, trc: bool = False) -> tuple[str, ...]:
     """The endings of the extra files a run writes beside <stem>.csv (checked before any
-    work, like the CSV): the repetitions with an exercise, the .mot tables with --mot."""
-    on = {"reps_csv": exercise, "reps_mot": exercise and mot, "angles_mot": mot}
+    work, like the CSV): the repetitions with an exercise, the .mot tables with --mot,
+    the marker file with --opensim."""
+    on = {"reps_csv": exercise, "reps_mot": exercise and mot, "angles_mot": mot, "trc": trc}
     return tuple(suffix for key, suffix in _FILES if on[key])
 
 
-def result_files(out_dir: Path, stem: str, exercise: bool, mot: bool) -> dict[str, Path]:
-    on = set(extra_suffixes(exercise, mot))
+def result_files(out_dir: Path, stem: str, exercise: bool, mot: bool,
+                 trc: bool = False) -> dict[str, Path]:
+    on = set(extra_suffixes(exercise, mot, trc))
     return {key: out_dir / f"{stem}{suffix}" for key, suffix in _FILES if suffix in on}
 
 

@@ -14,11 +14,11 @@ STAMP  := $(VENV)/.installed-dev-train
 $(APP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e '.[batch]'
 	touch $(APP)
 
 $(STAMP): $(APP)
-	$(PY) -m pip install --quiet -e '.[dev,train]'
+	$(PY) -m pip install --quiet -e '.[batch,dev,train]'
 	touch $(STAMP)
 
 run: $(APP)

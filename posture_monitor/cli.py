@@ -84,11 +84,17 @@ def _add_movement_options(p: argparse.ArgumentParser) -> None:
                    "every stride) and a 'gait' object in the sidecar JSON")
     height = SETTINGS["height_cm"]
     p.add_argument("--height-cm", type=float, default=None, metavar="CM",
-                   help=f"with --gait: {height.help} ({height.low:g}-{height.high:g} cm)")
+                   help=f"with --gait: {height.help} With --opensim: the person's height, "
+                   "the .trc's metres from it (else MediaPipe's estimate of the body's "
+                   f"size). ({height.low:g}-{height.high:g} cm)")
     p.add_argument("--mot", action="store_true",
                    help="also write OpenSim .mot tables: <stem>_angles.mot (every frame's "
                    "joint angles), with --exercise <stem>_reps.mot, with --gait "
                    "<stem>_gait.mot (the walker's hip, knee and ankle angles)")
+    p.add_argument("--opensim", action="store_true",
+                   help="files for OpenSim: the .mot tables of --mot and <stem>.trc, the "
+                   "measured person's 33 landmarks as markers in metres (a 2D estimate in "
+                   "the picture's plane, Sports2D's convention: docs/OPENSIM.md)")
 
 
 def parse_seconds_window(text: str) -> tuple[float, float]:
@@ -198,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     from posture_monitor.cli_store import add_parsers
 
     add_parsers(sub)
+    from posture_monitor.cli_batch import add_parser as add_batch
+
+    add_batch(sub, (_add_movement_options, _add_people_options, _add_pipeline_options),
+              parse_seconds_window)
 
     train = sub.add_parser("train", help="build the posture classifier (needs the [train] "
                            "extra: TensorFlow)")
@@ -239,7 +249,8 @@ def subcommands(parser: argparse.ArgumentParser) -> frozenset[str]:
 _NOT_WITH_PAIR = (("exercise", "--exercise"), ("gait", "--gait"),
                   ("all_people", "--all-people"), ("patient", "--patient"),
                   ("baseline_from", "--baseline-from"), ("landmarks", "--landmarks"),
-                  ("mot", "--mot"), ("camera_tilt_from", "--camera-tilt-from"))
+                  ("mot", "--mot"), ("opensim", "--opensim"),
+                  ("camera_tilt_from", "--camera-tilt-from"))
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:

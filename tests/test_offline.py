@@ -114,3 +114,26 @@ def test_window_makes_no_connection_outside_loopback(tmp_path):
             proc.kill()
     assert "pose_landmarker" in trace.read_text()
     _assert_offline(trace)
+
+
+@pytest.mark.slow
+def test_batch_on_a_local_cluster_listens_and_connects_on_loopback_only(tmp_path):
+    # Dask's scheduler, workers and dashboard are servers: every socket they bind must be
+    # on 127.0.0.1 (the task names are video names), and no process connects elsewhere.
+    trace = tmp_path / "batch.strace"
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    subprocess.run(["strace", "-f", "-qq", "-o", str(trace), "-e",
+                    "trace=connect,sendto,sendmsg,bind"] + CLI
+                   + ["batch", str(SAMPLE), "--out", str(out), "--quiet", "--workers", "2"],
+                   check=True, env=env, timeout=600)
+    assert read_rows(out / "manifest.csv")[0]["status"] == "done"
+    _assert_offline(trace)
+    binds = [line for line in trace.read_text(errors="replace").splitlines()
+             if re.search(r"\bbind\(", line) and "AF_INET" in line]
+    assert len(binds) >= 4  # scheduler, dashboard, two workers: the check saw them
+    for line in binds:
+        m = _ADDRESS.search(line)
+        assert m, f"unparsed bind: {line}"
+        ip = ipaddress.ip_address(m.group(2).removeprefix("::ffff:"))
+        assert ip.is_loopback, f"a server open to the network: {line}"

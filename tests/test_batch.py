@@ -99,7 +99,7 @@ def test_the_manifest_records_each_input_honestly(study):
     for video in study["videos"]:
         row = rows[video.stem]
         assert row["status"] == "done", row
-        assert row["input"] == str(video.resolve())
+        assert row["input"] == os.path.abspath(video)
         assert row["input_sha256"] == hashlib.sha256(video.read_bytes()).hexdigest()
         assert int(row["input_bytes"]) == video.stat().st_size
         assert int(row["frames"]) == len(read_rows(out / f"{video.stem}.csv"))
@@ -301,4 +301,4 @@ def test_videos_in_folders_keep_their_participant_in_the_name(tmp_path):
         (tmp_path / p).write_bytes(b"x")
     jobs = expand_inputs([str(tmp_path)])
     assert [j.name for j in jobs] == ["p01_front", "p02_front", "p02_side", "p03_photos"]
-    assert jobs[3].input == (tmp_path / "p03" / "photos").resolve()
+    assert jobs[3].input == tmp_path / "p03" / "photos"

@@ -103,8 +103,10 @@ def open_client(scheduler: str | None = None, scheduler_file: str | None = None,
         return
     n = workers or local_workers()
     # A video that kills its worker twice is reported failed, not tried forever (the
-    # scheduler reads this when it starts).
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
+    # scheduler reads this when it starts). Workers start without Dask's
+    # MALLOC_TRIM_THRESHOLD_: with it every video frame is an mmap (task.py).
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1,
+                          "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}), \
             _children_ignore_ctrl_c():
         cluster = distributed.LocalCluster(
             n_workers=n, threads_per_worker=1, processes=True, host=LOCAL_HOST,

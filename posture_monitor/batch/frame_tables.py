@@ -31,16 +31,14 @@ a temporary beside the target and renamed (no half file carries the name), user-
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import os
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from posture_monitor.core.classify.scoring import SCORE_COLUMNS
+from posture_monitor.core.common.private_files import private_file
 from posture_monitor.core.measure.camera_tilt import NOT_REMOVED_FLAG
 from posture_monitor.core.measure.definitions import METRIC_BY_COLUMN, TILT_COLUMNS
 from posture_monitor.core.measure.joints import ANGLE_COLUMNS
@@ -103,33 +101,12 @@ def reasons(names: Sequence[str], present: Sequence[bool], flags: str | None,
     return out
 
 
-@contextlib.contextmanager
-def _atomic(path: Path, binary: bool) -> Iterator[tuple[object, str]]:
-    """(open file, its temporary path): renamed onto `path` when the block ends well,
-    removed otherwise. mkstemp makes it 0o600 from the start (never readable by others)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
-    try:
-        with (os.fdopen(fd, "wb") if binary else
-              os.fdopen(fd, "w", newline="", encoding="utf-8")) as fh:
-            yield fh, tmp
-            fh.flush()
-            os.fsync(fh.fileno())
-        if os.name == "posix":
-            os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_long_csv(csv_path: Path, out_path: Path, video: str) -> int:
     """The long table of one video's CSV as CSV (values exactly as the CSV has them);
     returns the rows written."""
     rows = 0
     with open(csv_path, newline="", encoding="utf-8") as src, \
-            _atomic(out_path, binary=False) as (fh, _):
+            private_file(out_path, newline="") as (fh, _):
         reader = csv.reader(src)
         header = next(reader, [])
         at = {c: i for i, c in enumerate(header)}
@@ -221,8 +198,8 @@ def write_parquet(csv_path: Path, video: str, wide_path: Path, long_path: Path) 
                                    strings_can_be_null=True)
     parse = pacsv.ParseOptions(newlines_in_values=True)
     wide_schema = pa.schema([("video", pa.string()), *((c, types[c]) for c in header)])
-    with _atomic(wide_path, binary=True) as (wide_fh, _), \
-            _atomic(long_path, binary=True) as (long_fh, _), \
+    with private_file(wide_path, binary=True) as (wide_fh, _), \
+            private_file(long_path, binary=True) as (long_fh, _), \
             pq.ParquetWriter(wide_fh, wide_schema) as wide, \
             pq.ParquetWriter(long_fh, long_schema()) as long:
         reader = pacsv.open_csv(csv_path, read_options=pacsv.ReadOptions(

@@ -8,6 +8,7 @@ manifest row. A mistake is one line that names the file, row and fix (UserError)
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,9 +50,15 @@ def _videos_in(folder: Path) -> list[Path]:
     return sorted(found)
 
 
+def _absolute(path: Path) -> Path:
+    """Absolute and without `..`, but links kept: a study's folder of links to videos
+    stored elsewhere names each input by its link."""
+    return Path(os.path.abspath(path))
+
+
 def _name_below(found: Path, folder: Path) -> str:
     if found == folder:
-        return folder.resolve().name
+        return _absolute(folder).name
     rel = found.relative_to(folder)
     return "_".join((rel.with_suffix("") if found.is_file() else rel).parts)
 
@@ -101,7 +108,7 @@ def read_manifest(path: Path) -> list[Job]:
         if not spec:
             raise UserError(f"{where}: the {key} cell is empty: give the video's path")
         video = Path(spec).expanduser()
-        video = (video if video.is_absolute() else path.parent / video).resolve()
+        video = _absolute(video if video.is_absolute() else path.parent / video)
         if not video.exists():
             raise UserError(f"{where}: {video} does not exist: correct the path (relative "
                             "paths start at the CSV's folder)")
@@ -129,14 +136,14 @@ def expand_inputs(specs: list[str], own_manifest: Path | None = None) -> list[Jo
             if not found:
                 raise UserError(f"{spec} holds no videos ({', '.join(sorted(VIDEO_SUFFIXES))})"
                                 " or photos: give another folder")
-            jobs += [Job(p.resolve(), {}, spec, _name_below(p, path)) for p in found]
+            jobs += [Job(_absolute(p), {}, spec, _name_below(p, path)) for p in found]
         elif path.suffix.lower() == ".csv":
             if own_manifest is not None and path.resolve() == own_manifest.resolve():
                 raise UserError(f"{spec} is this batch's own manifest (what was done), not a "
                                 "list of videos: give the study's CSV of videos")
             jobs += read_manifest(path)
         elif path.suffix.lower() in VIDEO_SUFFIXES | IMAGE_SUFFIXES:
-            jobs.append(Job(path.resolve(), {}, spec))
+            jobs.append(Job(_absolute(path), {}, spec))
         else:
             raise UserError(f"{spec} is not a video ({', '.join(sorted(VIDEO_SUFFIXES))}), "
                             "a photo, a folder or a CSV list of videos")

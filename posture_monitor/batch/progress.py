@@ -16,7 +16,7 @@ class BatchProgress:
         self.stream, self.quiet = stream, quiet
         self.total, self.skipped = total, skipped
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self.done = self.failed = 0
+        self.done = self.failed = self.stopped = 0
         self.frames_done = 0  # of finished videos
         self._live: dict[str, tuple[int, int | None]] = {}  # stem -> (frames, total)
         self._new: list[str] = []  # stems whose first progress arrived since take_started
@@ -55,6 +55,10 @@ class BatchProgress:
                     self._known_totals.append(total)
             self._live[stem] = (frames, total)
 
+    def running(self) -> set[str]:
+        with self._lock:
+            return set(self._live)
+
     def take_started(self) -> list[str]:
         with self._lock:
             new, self._new = self._new, []
@@ -68,6 +72,8 @@ class BatchProgress:
         self.frames_done += frames
         if result.get("status") == "done":
             self.done += 1
+        elif result.get("status") == "interrupted":  # Ctrl+C: said once, by interrupted()
+            self.stopped += 1
         else:
             self.failed += 1
             if not self.quiet:
@@ -115,6 +121,7 @@ class BatchProgress:
             return
         elapsed = time.monotonic() - self._t0
         failed = f", {self.failed} failed" if self.failed else ""
+        failed += f", {self.stopped} stopped" if self.stopped else ""
         skipped = f", {self.skipped} skipped (done before)" if self.skipped else ""
         self._say(f"batch: {self.done} analysed{failed}{skipped} of {self.total} videos in "
                   f"{elapsed:.1f} s ({self.frames_done} frames) -> {manifest}, {summary}")

@@ -31,6 +31,7 @@ EXIT_INTERRUPTED = 130
 SUMMARY_NAME = "summary.csv"
 SUMMARY_FIRST = ["stem", "input", "patient", "status", "error"]
 SAVE_EVERY_S = 2.0  # the manifest is rewritten at most this often while tasks finish
+STOP_WAIT_S = 15.0  # on Ctrl+C, how long running tasks may take to say how they ended
 
 
 @dataclass(frozen=True)
@@ -274,29 +275,55 @@ def _run_tasks(work: _Plan, manifest: Manifest, fresh: dict, progress: BatchProg
                     time.sleep(0.25)
                     continue
                 for fut in finished:
-                    spec = futures[fut]
-                    try:
-                        result = fut.result()
-                    except Exception as exc:  # a worker that died, an unexpected bug
-                        result = _failure(exc)
-                    if result.get("summary") is not None:
-                        fresh[spec.stem] = result["summary"]
-                    _record(manifest, spec, result)
-                    progress.finished(spec.stem, result)
+                    _take(fut, futures[fut], manifest, fresh, progress)
                 if time.monotonic() - last_save > SAVE_EVERY_S:
                     manifest.save()
                     last_save = time.monotonic()
         except KeyboardInterrupt:
-            stop.set()  # running tasks stop within a second and move nothing into DIR
-            client.cancel(list(futures))
-            for spec in specs.values():
-                row = manifest.row(Path(spec.input))
-                if row is not None and row["status"] in RETRIED:
-                    manifest.update(Path(spec.input), status="interrupted",
-                                    error="stopped by Ctrl+C: run the batch again to finish")
-            progress.interrupted()
+            _stop(client, stop, futures, manifest, fresh, progress)
             return EXIT_INTERRUPTED
     return 0
+
+
+def _take(fut, spec: TaskSpec, manifest: Manifest, fresh: dict, progress: BatchProgress,
+          timeout: float | None = None) -> None:
+    """A finished task's cells into the manifest (and its study-table row)."""
+    try:
+        result = fut.result(timeout=timeout)
+    except TimeoutError:
+        raise
+    except Exception as exc:  # a worker that died, an unexpected bug
+        result = _failure(exc)
+    if result.get("summary") is not None:
+        fresh[spec.stem] = result["summary"]
+    _record(manifest, spec, result)
+    progress.finished(spec.stem, result)
+
+
+def _stop(client, stop, futures: dict, manifest: Manifest, fresh: dict,
+          progress: BatchProgress) -> None:
+    """Ctrl+C: tasks not started are cancelled; the running ones are told to stop (they
+    return within a second or two, moving nothing into DIR) and what they say is kept, as
+    is every result that arrived meanwhile; the rest is marked interrupted."""
+    stop.set()
+    running = progress.running()
+    client.cancel([f for f, spec in futures.items()
+                   if not f.done() and spec.stem not in running])
+    deadline = time.monotonic() + STOP_WAIT_S
+    for fut, spec in futures.items():
+        row = manifest.row(Path(spec.input))
+        if fut.cancelled() or row is None or row["status"] not in RETRIED:
+            continue
+        with contextlib.suppress(TimeoutError):  # still running: marked interrupted below
+            _take(fut, spec, manifest, fresh, progress,
+                  timeout=max(0.1, deadline - time.monotonic()))
+    client.cancel(list(futures))
+    for spec in futures.values():
+        row = manifest.row(Path(spec.input))
+        if row is not None and row["status"] in RETRIED:
+            manifest.update(Path(spec.input), status="interrupted",
+                            error="stopped by Ctrl+C: run the batch again to finish")
+    progress.interrupted()
 
 
 def _mark_running(manifest: Manifest, progress: BatchProgress, specs: dict) -> None:

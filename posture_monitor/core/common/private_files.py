@@ -4,13 +4,16 @@ and keeping a copy of a damaged file before a save replaces it."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 MAX_JSON_BYTES = 64 << 20  # settings and profiles are kilobytes; beyond this is no such file
 
@@ -24,16 +27,20 @@ def make_private_by_default() -> None:
         os.umask(0o077)
 
 
-def write_private_text(path: Path, text: str, newline: str | None = None) -> None:
-    """Write `text` to `path` so that a crash never leaves half a file (a temporary beside
-    the target, then os.replace) and the content is never readable by others, not even
-    briefly (mkstemp creates the temporary 0o600 on POSIX; the folder is made 0o700)."""
+@contextlib.contextmanager
+def private_file(path: Path, binary: bool = False,
+                 newline: str | None = None) -> Iterator[tuple[IO, str]]:
+    """(open file, its temporary path) for writing `path` so that a crash never leaves
+    half a file (a temporary beside the target, renamed onto it when the block ends well,
+    removed otherwise) and the content is never readable by others, not even briefly
+    (mkstemp creates the temporary 0o600 on POSIX; the folder is made 0o700)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
-            fh.write(text)
+        with (os.fdopen(fd, "wb") if binary else
+              os.fdopen(fd, "w", encoding="utf-8", newline=newline)) as fh:
+            yield fh, tmp
             fh.flush()
             os.fsync(fh.fileno())
         if os.name == "posix":
@@ -42,6 +49,12 @@ def write_private_text(path: Path, text: str, newline: str | None = None) -> Non
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_private_text(path: Path, text: str, newline: str | None = None) -> None:
+    """Write `text` to `path` atomically and user-only (`private_file`)."""
+    with private_file(path, newline=newline) as (fh, _):
+        fh.write(text)
 
 
 def read_json(path: Path) -> object:

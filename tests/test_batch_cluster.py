@@ -71,7 +71,12 @@ def test_a_batch_on_a_running_cluster_survives_a_worker_that_dies(cluster, tmp_p
         return path.exists() and any(r["status"] == "done" for r in read_rows(path))
 
     _wait(one_done, timeout=300, what="a first video")
-    workers[0].send_signal(signal.SIGKILL)  # mid-video, most likely: it is lost
+    first = next(r for r in read_rows(out / "manifest.csv") if r["status"] == "done")
+    # kill the worker that finished it: it holds that result and is on the next video
+    pid = int(first["worker"].rsplit(":", 1)[1])
+    victim = next(w for w in workers if w.pid == pid)
+    victim.send_signal(signal.SIGKILL)
+    written = (out / f"{first['stem']}.csv").stat().st_mtime_ns
     _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err
     assert "on 2 Dask workers" in err
@@ -82,6 +87,13 @@ def test_a_batch_on_a_running_cluster_survives_a_worker_that_dies(cluster, tmp_p
     for v in videos:
         assert (out / f"{v.stem}.csv").read_bytes() == (ref / f"{v.stem}.csv").read_bytes()
     assert not (out / ".partial").exists()  # the lost video's half is cleared away
+    # the finished video was not analysed again (Dask recomputes results a dead worker
+    # held, unless the batch has let go of them): no second run, not even afterwards
+    assert rows[first["stem"]]["finished"] == first["finished"]
+    assert rows[first["stem"]]["worker"] == first["worker"]
+    time.sleep(8)
+    assert not (out / "incomplete").exists() and not (out / ".partial").exists()
+    assert (out / f"{first['stem']}.csv").stat().st_mtime_ns == written
 
 
 def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys, media_dir):

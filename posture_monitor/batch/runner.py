@@ -9,6 +9,7 @@ any work with one line."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -155,6 +156,7 @@ def plan(planned: list[PlannedJob], manifest: Manifest, opts: BatchOptions) -> _
             stem = row["stem"]
             if row["status"] == "done" and row["settings_sha256"] == digest \
                     and _same_input(row, p.job.input):
+                manifest.update(p.job.input, patient=p.patient)  # the list may correct it
                 out.skipped.append(p)
                 continue
             if row["status"] == "done" and not opts.overwrite:
@@ -198,8 +200,9 @@ def _summary_rows(manifest: Manifest, fresh: dict[str, dict], out_dir: Path) -> 
 def _failure(exc: BaseException) -> dict:
     name = type(exc).__name__
     if name == "KilledWorker":
-        return {"status": "failed", "error": "the worker analysing it died twice (out of "
-                "memory, or a crash in the pose model): see the worker's log"}
+        return {"status": "failed", "error": "the worker analysing it died each time it "
+                "was tried (out of memory, or a crash in the pose model): see the "
+                "workers' logs"}
     return {"status": "failed", "error": f"{name}: {exc}"}
 
 
@@ -275,7 +278,10 @@ def _run_tasks(work: _Plan, manifest: Manifest, fresh: dict, progress: BatchProg
                     time.sleep(0.25)
                     continue
                 for fut in finished:
-                    _take(fut, futures[fut], manifest, fresh, progress)
+                    _take(fut, futures.pop(fut), manifest, fresh, progress)
+                    # forgotten by the scheduler: Dask would otherwise analyse a finished
+                    # video again when the worker that holds its result dies later
+                    fut.release()
                 if time.monotonic() - last_save > SAVE_EVERY_S:
                     manifest.save()
                     last_save = time.monotonic()
@@ -290,7 +296,7 @@ def _take(fut, spec: TaskSpec, manifest: Manifest, fresh: dict, progress: BatchP
     """A finished task's cells into the manifest (and its study-table row)."""
     try:
         result = fut.result(timeout=timeout)
-    except TimeoutError:
+    except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11 on
         raise
     except Exception as exc:  # a worker that died, an unexpected bug
         result = _failure(exc)
@@ -314,7 +320,8 @@ def _stop(client, stop, futures: dict, manifest: Manifest, fresh: dict,
         row = manifest.row(Path(spec.input))
         if fut.cancelled() or row is None or row["status"] not in RETRIED:
             continue
-        with contextlib.suppress(TimeoutError):  # still running: marked interrupted below
+        # still running: marked interrupted below
+        with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
             _take(fut, spec, manifest, fresh, progress,
                   timeout=max(0.1, deadline - time.monotonic()))
     client.cancel(list(futures))

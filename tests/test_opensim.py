@@ -67,23 +67,11 @@ def height_run(media_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def gappy_run(media_dir, tmp_path_factory):
-    import cv2
+    from tests.test_xcb import rewrite_clip
 
     folder = tmp_path_factory.mktemp("trc_gaps")
-    clip = folder / "cam01_gaps.mp4"
-    reader = cv2.VideoCapture(str(media_dir / "pose2sim_cam01.mp4"))
-    writer, index = None, 0
-    while True:
-        ok, frame = reader.read()
-        if not ok:
-            break
-        if writer is None:
-            h, w = frame.shape[:2]
-            writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 60.0, (w, h))
-        writer.write(frame * 0 if index in BLACK else frame)
-        index += 1
-    reader.release()
-    writer.release()
+    clip = rewrite_clip(media_dir / "pose2sim_cam01.mp4", folder / "cam01_gaps.mp4", 60.0,
+                        edit=lambda i, frame: frame * 0 if i in BLACK else frame)
     return _run(folder / "out", clip)
 
 

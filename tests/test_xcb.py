@@ -181,14 +181,15 @@ def keep_screenshot(shot: Path, name: str) -> None:
 
 
 def rewrite_clip(src: Path, out: Path, fps: float | None = None,
-                 hold_s: float = 0.0) -> Path:
+                 hold_s: float = 0.0, edit=None) -> Path:
     """The frames of `src` written again at `fps` (default its own), the last one held
-    `hold_s` more: a clip that plays long enough to be watched."""
+    `hold_s` more: a clip that plays long enough to be watched. `edit(index, frame)`, if
+    given, returns the frame to write instead (e.g. blacked out)."""
     import cv2
 
     reader = cv2.VideoCapture(str(src))
     fps = fps or reader.get(cv2.CAP_PROP_FPS)
-    writer, last = None, None
+    writer, last, index = None, None, 0
     while True:
         ok, frame = reader.read()
         if not ok:
@@ -196,8 +197,9 @@ def rewrite_clip(src: Path, out: Path, fps: float | None = None,
         if writer is None:
             h, w = frame.shape[:2]
             writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-        writer.write(frame)
-        last = frame
+        last = frame if edit is None else edit(index, frame)
+        writer.write(last)
+        index += 1
     for _ in range(round(hold_s * fps)):
         writer.write(last)
     reader.release()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import shutil
@@ -59,17 +60,18 @@ class BatchOptions:
     stream: object = field(default=None)
 
 
-def _model_identity(settings: AnalysisSettings) -> dict[str, str]:
+@functools.cache  # once per model, not per video: resolving reads the bundle
+def _model_identity(model_spec: str, classifier: str) -> dict[str, str]:
     from posture_monitor.core.common.hashing import file_sha256_cached
     from posture_monitor.core.vision.model_files import resolve_pose_model
 
-    model = resolve_pose_model(settings.model)  # a missing model: one line, before any work
+    model = resolve_pose_model(model_spec)  # a missing model: one line, before any work
     ident = {"pose_model": model.name, "pose_model_sha256": model.sha256,
-             "classifier": settings.classifier, "classifier_sha256": ""}
-    if settings.classifier != "none":
+             "classifier": classifier, "classifier_sha256": ""}
+    if classifier != "none":
         from posture_monitor.core.classify.classifier import resolve_classifier
 
-        ident["classifier_sha256"] = file_sha256_cached(resolve_classifier(settings.classifier))
+        ident["classifier_sha256"] = file_sha256_cached(resolve_classifier(classifier))
     return ident
 
 
@@ -142,7 +144,8 @@ def plan(planned: list[PlannedJob], manifest: Manifest, opts: BatchOptions) -> _
     from posture_monitor.core.records.outputs import check_result_files
 
     out = _Plan()
-    models = {id(p): _model_identity(p.settings) for p in planned}
+    models = {id(p): _model_identity(p.settings.model, p.settings.classifier)
+              for p in planned}
     used = manifest.stems()
     changed: list[str] = []
     for p in planned:

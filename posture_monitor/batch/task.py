@@ -8,6 +8,7 @@ the manifest says why); only a worker that dies loses the video it was on."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -140,16 +141,25 @@ class _StopFlag:
         return self._set
 
 
+@functools.lru_cache(maxsize=4)
+def _resolved(model_spec: str, classifier: str):
+    """The pose model checked (and the classifier found) once per worker process, as
+    `analyze` does once per run, not for every video."""
+    from posture_monitor.core.vision.model_files import resolve_pose_model
+
+    model = resolve_pose_model(model_spec)
+    if classifier != "none":
+        from posture_monitor.core.classify.classifier import resolve_classifier
+
+        resolve_classifier(classifier)
+    return model
+
+
 def _analyze(spec: TaskSpec, staging: Path, stop: _StopFlag):
     from posture_monitor.core.capture.sources import open_source
     from posture_monitor.core.run.analysis import analyze_source
-    from posture_monitor.core.vision.model_files import resolve_pose_model
 
-    model = resolve_pose_model(spec.settings.model)
-    if spec.settings.classifier != "none":
-        from posture_monitor.core.classify.classifier import resolve_classifier
-
-        resolve_classifier(spec.settings.classifier)
+    model = _resolved(spec.settings.model, spec.settings.classifier)
     with open_source(spec.input) as source:
         return analyze_source(source, staging, spec.stem, spec.settings, model,
                               _progress(spec.stem), stop, baseline_from=spec.baseline_from,
